@@ -1,0 +1,61 @@
+"""What the policy decides for one message. Plain data, no discord.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Actions in increasing order of severity."""
+
+    NONE = "none"
+    LOG = "log"
+    WARN = "warn"
+    QUEUE = "queue"
+    DELETE = "delete"
+    TIMEOUT = "timeout"
+
+    @property
+    def rank(self) -> int:
+        """Position in the severity order (none=0 ... timeout=5)."""
+        return list(Action).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The policy's verdict on one message.
+
+    ``action`` is what should happen; with ``dry_run`` set, cogs record and log it but do not act.
+    ``labels`` are the labels whose score crossed their threshold, ``evidence`` the scores behind them,
+    ``band`` the severity band that matched (``""`` when nothing fired), ``escalated_from`` the action
+    the band asked for before the escalation ladder raised it, and ``timeout_minutes`` the duration for
+    a timeout.
+    """
+
+    action: Action
+    labels: tuple[str, ...] = ()
+    reason: str = ""
+    evidence: dict[str, float] = field(default_factory=dict)
+    band: str = ""
+    dry_run: bool = False
+    escalated_from: Action | None = None
+    timeout_minutes: int | None = None
+
+    @property
+    def acts(self) -> bool:
+        """True when the bot should do anything visible (warn or stronger) and is not in dry-run."""
+        return self.action.rank >= Action.WARN.rank and not self.dry_run
+
+    def to_payload(self) -> dict[str, object]:
+        """A stable JSON-able form (the payload of the documented decision event)."""
+        return {
+            "action": self.action.value,
+            "labels": list(self.labels),
+            "reason": self.reason,
+            "evidence": dict(self.evidence),
+            "band": self.band,
+            "dry_run": self.dry_run,
+            "escalated_from": self.escalated_from.value if self.escalated_from else None,
+            "timeout_minutes": self.timeout_minutes,
+        }
