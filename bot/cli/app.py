@@ -1,0 +1,46 @@
+"""The ``warden`` command line: offline replay of a thread, and source-library administration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="warden",
+    help="Warden: moderation for news-discussion communities. Replay a thread offline, manage sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level to stderr.")] = False,
+) -> None:
+    """Warden's command line."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _register_subcommands() -> None:
+    from bot.cli import replay
+
+    replay.register(app)
+    try:
+        from bot.cli import sources
+    except ImportError:  # the context feature is optional while it is being built
+        return
+    sources.register(app)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    """Entry point of the ``warden`` script."""
+    app()

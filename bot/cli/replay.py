@@ -1,0 +1,164 @@
+"""``warden replay FILE``: show what Warden would have done to a thread, with no Discord and no token."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bot.policy import PolicyConfigError, PolicySettings, load_default_policy, load_policy_file
+from bot.policy.decision import Action
+from bot.replay import ReplayEngine, ReplayResult, ThreadReadError, read_thread
+from bot.scoring.base import ScoringError
+from bot.scoring.registry import build_backend
+
+EXCERPT_CHARS = 160
+PROGRESS_MIN_MESSAGES = 200
+ACTION_STYLES = {
+    Action.NONE: "dim",
+    Action.LOG: "cyan",
+    Action.WARN: "yellow",
+    Action.QUEUE: "magenta",
+    Action.DELETE: "red",
+    Action.TIMEOUT: "bold red",
+}
+
+log = logging.getLogger(__name__)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """One line of at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``replay`` to the ``warden`` app."""
+    app.command(name="replay")(replay)
+
+
+def replay(
+    file: Annotated[Path, typer.Argument(help="Thread file: plain text (one message a line) or JSONL.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per message on stdout, nothing else.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Policy TOML (full or partial) to try other thresholds.")
+    ] = None,
+    backend: Annotated[str, typer.Option("--backend", help="Scorer backend: embedded or detoxify.")] = "embedded",
+    detoxify_model: Annotated[
+        str, typer.Option(help="detoxify model name (original, unbiased, multilingual, ...).")
+    ] = "original",
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="detoxify: local checkpoint file (offline use).")
+    ] = None,
+    hf_config: Annotated[
+        Path | None, typer.Option(help="detoxify: local Hugging Face config + tokenizer folder.")
+    ] = None,
+    only_flagged: Annotated[
+        bool, typer.Option("--only-flagged", help="Table shows only messages with an action above none.")
+    ] = False,
+) -> None:
+    """Replay a thread offline and show, message by message, what Warden would have done."""
+    err = Console(stderr=True)
+    try:
+        policy = load_policy_file(config) if config is not None else load_default_policy()
+    except PolicyConfigError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+    try:
+        read = read_thread(file)
+    except ThreadReadError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    for problem in read.errors:
+        err.print(f"[yellow]{escape(str(file))}: line {problem.line}[/] {escape(problem.message)}")
+    if not read.messages:
+        err.print(f"[red]error:[/] {escape(str(file))}: no line could be read, nothing scored")
+        raise typer.Exit(1)
+
+    options: dict[str, object] = {}
+    if backend == "detoxify":
+        options = {"model_type": detoxify_model, "checkpoint": checkpoint, "huggingface_config_path": hf_config}
+    try:
+        scorer = build_backend(backend, **options)
+        result = _run(ReplayEngine(scorer, policy), read, show_progress=not as_json, console=err)
+    except (ScoringError, ValueError) as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+
+    if as_json:
+        _print_json(result)
+    else:
+        _print_table(result, policy, only_flagged=only_flagged)
+
+
+def _run(engine: ReplayEngine, read, *, show_progress: bool, console: Console) -> ReplayResult:  # noqa: ANN001
+    total = len(read.messages)
+    if not show_progress or total < PROGRESS_MIN_MESSAGES:
+        return engine.run(read.messages, read.errors)
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("scoring", total=total)
+        return engine.run(read.messages, read.errors, progress=lambda n: progress.advance(task, n))
+
+
+def _print_json(result: ReplayResult) -> None:
+    out = sys.stdout
+    for row in result.rows:
+        record = {
+            "line": row.line,
+            "author": row.author,
+            "content": excerpt(row.content, 200),
+            "scores": {label: round(value, 4) for label, value in row.scores.as_dict().items()},
+            "action": row.decision.action.value,
+            "labels": list(row.decision.labels),
+            "reason": row.decision.reason,
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def _print_table(result: ReplayResult, policy: PolicySettings, *, only_flagged: bool) -> None:
+    console = Console()
+    table = Table(title="Warden replay", show_lines=False, expand=True)
+    table.add_column("line", justify="right", no_wrap=True)
+    table.add_column("author", max_width=14, overflow="ellipsis")
+    table.add_column("message", ratio=3)
+    table.add_column("top labels", ratio=2)
+    table.add_column("decision", no_wrap=True)
+    table.add_column("reason", ratio=2)
+    for row in result.rows:
+        action = row.decision.action
+        if only_flagged and action is Action.NONE:
+            continue
+        top = ", ".join(f"{label} {value:.2f}" for label, value in row.scores.top(2))
+        style = ACTION_STYLES.get(action, "")
+        table.add_row(
+            str(row.line),
+            escape(row.author or "-"),
+            escape(excerpt(row.content, 120)),
+            top,
+            f"[{style}]{action.value}[/]",
+            escape(row.decision.reason or "-"),
+        )
+    console.print(table)
+    counts = ", ".join(
+        f"{action.value} {result.action_counts.get(action.value, 0)}" for action in Action
+    )
+    skipped = f", {len(result.errors)} line(s) skipped" if result.errors else ""
+    console.print(
+        f"[bold]{len(result.rows)} messages[/]{skipped}: {counts}. "
+        f"{result.messages_per_second:,.0f} messages/s.\n"
+        f"Scored by the [bold]{escape(result.backend)}[/] backend, model {escape(result.model_version)}"
+        + (" (policy in dry-run: nothing would be acted on)" if policy.dry_run else "")
+    )
