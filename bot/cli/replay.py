@@ -16,7 +16,8 @@ from rich.table import Table
 
 from bot.policy import PolicyConfigError, PolicySettings, load_default_policy, load_policy_file
 from bot.policy.decision import Action
-from bot.replay import ReplayEngine, ReplayResult, ThreadReadError, read_thread
+from bot.replay.engine import ReplayEngine, ReplayResult
+from bot.replay.reader import ReadResult, ThreadReadError, read_thread
 from bot.scoring.base import ScoringError
 from bot.scoring.registry import build_backend
 
@@ -102,7 +103,7 @@ def replay(
         _print_table(result, policy, only_flagged=only_flagged)
 
 
-def _run(engine: ReplayEngine, read, *, show_progress: bool, console: Console) -> ReplayResult:  # noqa: ANN001
+def _run(engine: ReplayEngine, read: ReadResult, *, show_progress: bool, console: Console) -> ReplayResult:
     total = len(read.messages)
     if not show_progress or total < PROGRESS_MIN_MESSAGES:
         return engine.run(read.messages, read.errors)

@@ -1,14 +1,4 @@
-"""Offline replay of a thread: what Warden would have done, message by message, with no Discord."""
+"""Offline replay of a thread: what Warden would have done, message by message, with no Discord.
 
-from bot.replay.engine import ReplayEngine, ReplayResult, ReplayRow
-from bot.replay.reader import LineError, ThreadMessage, ThreadReadError, read_thread
-
-__all__ = [
-    "LineError",
-    "ReplayEngine",
-    "ReplayResult",
-    "ReplayRow",
-    "ThreadMessage",
-    "ThreadReadError",
-    "read_thread",
-]
+``bot.replay.reader`` reads thread files; ``bot.replay.engine`` runs them through the pipeline.
+"""
