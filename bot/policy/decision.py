@@ -7,7 +7,12 @@ from enum import StrEnum
 
 
 class Action(StrEnum):
-    """Actions in increasing order of severity."""
+    """Actions in increasing order of severity.
+
+    ``none``: nothing; ``log``: record only; ``warn``: warn the author (counts toward escalation);
+    ``queue``: send to the moderators' queue; ``delete``: delete the message and queue it for review;
+    ``timeout``: time the author out (``Decision.timeout_minutes``), also queued for review.
+    """
 
     NONE = "none"
     LOG = "log"

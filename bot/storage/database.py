@@ -47,8 +47,35 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One atomic unit of work: everything inside commits together or not at all."""
-        with self._lock, self.db.atomic():
+        """One atomic unit of work: everything inside commits together or not at all.
+
+        The outermost transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so
+        a read-then-write (``SELECT max(...)+1`` then ``INSERT``) cannot interleave with another
+        connection's, and a busy database is waited on (``timeout``) instead of failing mid-way. A
+        nested call becomes a savepoint of the enclosing transaction.
+        """
+        with self._lock:
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.rollback()
+                raise
+            try:
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.rollback()
+                raise
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sqlite_utils.Database]:
+        """The database under the lock, without a transaction: for reads that must not interleave
+        with another thread's transaction on the shared connection."""
+        with self._lock:
             yield self.db
 
     async def run(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:

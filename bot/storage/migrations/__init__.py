@@ -43,7 +43,7 @@ def apply_migrations(db: sqlite_utils.Database, target: int | None = None) -> in
     """Bring ``db`` up to ``target`` (default: newest) and return the version it is at."""
     version = current_version(db)
     for module in discover():
-        if module.VERSION <= version or (target is not None and module.VERSION > target):
+        if version >= module.VERSION or (target is not None and target < module.VERSION):
             continue
         log.info("migrating database", extra={"from_version": version, "to_version": module.VERSION})
         with db.atomic():

@@ -1,0 +1,333 @@
+"""Cases (``cases``): append-only infraction records with per-server numbers and lifecycle fields.
+
+Rules the database itself enforces (so no race in the bot can break them):
+
+- case numbers are unique per server, allocated ``max + 1`` inside one ``BEGIN IMMEDIATE``
+  transaction: no duplicates, and a refused insert rolls back so there is no gap either;
+- at most one *active* timeout per user (partial unique index);
+- at most one case of each type per message (an edit or a retried event cannot warn twice);
+- no case is ever deleted, and only lifecycle fields (active, expiry, DM outcome, pardon) change.
+
+``active`` means "in effect": a warning counts toward escalation until pardoned (or expired, if it was
+given an expiry); a timeout or ban is active until it expires or is pardoned; delete, kick and note are
+instant and are stored inactive.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.policy.engine import AuthorHistory
+from bot.policy.settings import MAX_ESCALATION_HOURS
+from bot.storage._common import flag, from_db_time, maybe_db_time, need_time, rows, to_db_time, utcnow
+from bot.storage.database import Database
+from bot.storage.errors import ConflictError, NotFoundError, StateError
+
+
+class CaseType(StrEnum):
+    """What kind of infraction a case records."""
+
+    WARN = "warn"
+    TIMEOUT = "timeout"
+    DELETE = "delete"
+    BAN = "ban"
+    KICK = "kick"
+    NOTE = "note"
+
+    @property
+    def lasting(self) -> bool:
+        """True for types that stay in effect (stored active): warn, timeout, ban."""
+        return self in {CaseType.WARN, CaseType.TIMEOUT, CaseType.BAN}
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One infraction. ``moderator_id`` is ``None`` for automatic cases (``auto``)."""
+
+    id: int
+    guild_id: int
+    case_number: int
+    user_id: int
+    moderator_id: int | None
+    type: CaseType
+    reason: str
+    created_at: datetime
+    expires_at: datetime | None
+    active: bool
+    auto: bool
+    dm_sent: bool | None
+    dm_error: str | None
+    message_id: int | None
+    channel_id: int | None
+    jump_url: str | None
+    pardoned_by: int | None
+    pardoned_at: datetime | None
+    pardon_reason: str | None
+
+    @property
+    def pardoned(self) -> bool:
+        """True once a moderator pardoned the case."""
+        return self.pardoned_at is not None
+
+
+def _case(row: dict[str, object]) -> Case:
+    return Case(
+        id=int(row["id"]),  # type: ignore[arg-type]
+        guild_id=int(row["guild_id"]),  # type: ignore[arg-type]
+        case_number=int(row["case_number"]),  # type: ignore[arg-type]
+        user_id=int(row["user_id"]),  # type: ignore[arg-type]
+        moderator_id=row["moderator_id"],  # type: ignore[arg-type]
+        type=CaseType(row["type"]),
+        reason=str(row["reason"]),
+        created_at=need_time(row["created_at"]),  # type: ignore[arg-type]
+        expires_at=from_db_time(row["expires_at"]),  # type: ignore[arg-type]
+        active=bool(row["active"]),
+        auto=bool(row["auto"]),
+        dm_sent=flag(row["dm_sent"]),  # type: ignore[arg-type]
+        dm_error=row["dm_error"],  # type: ignore[arg-type]
+        message_id=row["message_id"],  # type: ignore[arg-type]
+        channel_id=row["channel_id"],  # type: ignore[arg-type]
+        jump_url=row["jump_url"],  # type: ignore[arg-type]
+        pardoned_by=row["pardoned_by"],  # type: ignore[arg-type]
+        pardoned_at=from_db_time(row["pardoned_at"]),  # type: ignore[arg-type]
+        pardon_reason=row["pardon_reason"],  # type: ignore[arg-type]
+    )
+
+
+DEFAULT_LOOKBACK = timedelta(hours=MAX_ESCALATION_HOURS)
+"""How far back :meth:`CaseRepository.history_for` looks by default: the longest window a ladder rung
+may have, so the history is complete for any valid policy."""
+
+
+class CaseRepository:
+    """Creates cases and moves them through their lifecycle."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    # -- creating -----------------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        guild_id: int,
+        user_id: int,
+        type: CaseType | str,
+        reason: str = "",
+        moderator_id: int | None = None,
+        auto: bool = False,
+        created_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        duration: timedelta | None = None,
+        message_id: int | None = None,
+        channel_id: int | None = None,
+        jump_url: str | None = None,
+    ) -> Case:
+        """Record a new case with the server's next case number and return it.
+
+        ``duration`` sets ``expires_at`` from ``created_at``. Raises :class:`ConflictError` (with
+        ``existing``) when the user already has an active timeout and this is one, or when the message
+        already has a case of this type; nothing is stored then and no number is used up.
+        """
+        kind = CaseType(type)
+        created = created_at or utcnow()
+        if duration is not None:
+            expires_at = created + duration
+        with self._database.transaction() as db:
+            number = db.execute(
+                "SELECT coalesce(max(case_number), 0) + 1 FROM cases WHERE guild_id = ?", [guild_id]
+            ).fetchone()[0]
+            try:
+                cursor = db.execute(
+                    """
+                    INSERT INTO cases (guild_id, case_number, user_id, moderator_id, type, reason,
+                        created_at, expires_at, active, auto, message_id, channel_id, jump_url)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        guild_id,
+                        number,
+                        user_id,
+                        moderator_id,
+                        kind.value,
+                        reason,
+                        to_db_time(created),
+                        maybe_db_time(expires_at),
+                        int(kind.lasting),
+                        int(auto),
+                        message_id,
+                        channel_id,
+                        jump_url,
+                    ],
+                )
+            except sqlite3.IntegrityError as error:
+                raise self._conflict(guild_id, user_id, kind, message_id, error) from error
+            return self._by_id(cursor.lastrowid)
+
+    def _conflict(
+        self, guild_id: int, user_id: int, kind: CaseType, message_id: int | None, error: Exception
+    ) -> ConflictError:
+        if message_id is not None:
+            existing = self._one(
+                "WHERE guild_id = ? AND message_id = ? AND type = ?", [guild_id, message_id, kind]
+            )
+            if existing is not None:
+                return ConflictError(
+                    f"message {message_id} already has {kind.value} case #{existing.case_number}", existing
+                )
+        if kind is CaseType.TIMEOUT:
+            existing = self.active_timeout(guild_id, user_id)
+            if existing is not None:
+                return ConflictError(
+                    f"user {user_id} already has an active timeout (case #{existing.case_number})", existing
+                )
+        return ConflictError(f"case refused by the database: {error}")
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _one(self, where: str, params: list[object]) -> Case | None:
+        with self._database.connection() as db:
+            found = rows(db, f"SELECT * FROM cases {where}", params)
+        return _case(found[0]) if found else None
+
+    def _by_id(self, case_id: int | None) -> Case:
+        case = self._one("WHERE id = ?", [case_id])
+        assert case is not None
+        return case
+
+    def _many(self, where: str, params: list[object]) -> list[Case]:
+        with self._database.connection() as db:
+            return [_case(row) for row in rows(db, f"SELECT * FROM cases {where}", params)]
+
+    def get(self, guild_id: int, case_number: int) -> Case | None:
+        """Case ``case_number`` of ``guild_id``, if it exists."""
+        return self._one("WHERE guild_id = ? AND case_number = ?", [guild_id, case_number])
+
+    def _need(self, guild_id: int, case_number: int) -> Case:
+        case = self.get(guild_id, case_number)
+        if case is None:
+            raise NotFoundError("case", f"#{case_number}")
+        return case
+
+    def list_for_user(
+        self, guild_id: int, user_id: int, *, active_only: bool = False, limit: int | None = None
+    ) -> list[Case]:
+        """The user's cases in ``guild_id``, newest first."""
+        where = "WHERE guild_id = ? AND user_id = ?" + (" AND active = 1" if active_only else "")
+        params: list[object] = [guild_id, user_id]
+        where += " ORDER BY case_number DESC"
+        if limit is not None:
+            where += " LIMIT ?"
+            params.append(limit)
+        return self._many(where, params)
+
+    def recent_warnings(self, guild_id: int, user_id: int, since: datetime) -> list[datetime]:
+        """When the user's warnings that still count (active) were given, since ``since``, oldest first."""
+        return self._times(guild_id, user_id, CaseType.WARN, since, "active = 1")
+
+    def recent_timeouts(self, guild_id: int, user_id: int, since: datetime) -> list[datetime]:
+        """When the user's timeouts (expired or not, but not pardoned) began, since ``since``."""
+        return self._times(guild_id, user_id, CaseType.TIMEOUT, since, "pardoned_at IS NULL")
+
+    def _times(
+        self, guild_id: int, user_id: int, kind: CaseType, since: datetime, condition: str
+    ) -> list[datetime]:
+        with self._database.connection() as db:
+            found = db.execute(
+                f"SELECT created_at FROM cases WHERE guild_id = ? AND user_id = ? AND type = ? "
+                f"AND created_at >= ? AND {condition} ORDER BY created_at",
+                [guild_id, user_id, kind.value, to_db_time(since)],
+            ).fetchall()
+        return [need_time(row[0]) for row in found]
+
+    def history_for(
+        self,
+        guild_id: int,
+        user_id: int,
+        now: datetime | None = None,
+        *,
+        lookback: timedelta = DEFAULT_LOOKBACK,
+    ) -> AuthorHistory:
+        """The author's recent warnings and timeouts, for :func:`bot.policy.evaluate`."""
+        since = (now or utcnow()) - lookback
+        return AuthorHistory(
+            warnings=self.recent_warnings(guild_id, user_id, since),
+            timeouts=self.recent_timeouts(guild_id, user_id, since),
+        )
+
+    def active_timeout(self, guild_id: int, user_id: int) -> Case | None:
+        """The user's active timeout, if any."""
+        return self._one(
+            "WHERE guild_id = ? AND user_id = ? AND type = 'timeout' AND active = 1", [guild_id, user_id]
+        )
+
+    def active_expiring(self, *, guild_id: int | None = None, before: datetime | None = None) -> list[Case]:
+        """Active cases with an expiry (soonest first), e.g. to reschedule their expiry on start;
+        ``before`` keeps only those due by then."""
+        where = "WHERE active = 1 AND expires_at IS NOT NULL"
+        params: list[object] = []
+        if guild_id is not None:
+            where += " AND guild_id = ?"
+            params.append(guild_id)
+        if before is not None:
+            where += " AND expires_at <= ?"
+            params.append(to_db_time(before))
+        return self._many(where + " ORDER BY expires_at, id", params)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def _update(
+        self, guild_id: int, case_number: int, assignments: str, condition: str, params: list[object]
+    ) -> bool:
+        with self._database.transaction() as db:
+            cursor = db.execute(
+                f"UPDATE cases SET {assignments} WHERE guild_id = ? AND case_number = ? AND {condition}",
+                [*params, guild_id, case_number],
+            )
+            return cursor.rowcount == 1
+
+    def pardon(
+        self,
+        guild_id: int,
+        case_number: int,
+        *,
+        moderator_id: int,
+        reason: str = "",
+        now: datetime | None = None,
+    ) -> Case:
+        """Pardon a case: it stops counting and stops being in effect. Raises :class:`NotFoundError`,
+        or :class:`StateError` (``current``) when it was already pardoned; only one pardon succeeds."""
+        changed = self._update(
+            guild_id,
+            case_number,
+            "active = 0, pardoned_by = ?, pardoned_at = ?, pardon_reason = ?",
+            "pardoned_at IS NULL",
+            [moderator_id, to_db_time(now or utcnow()), reason],
+        )
+        case = self._need(guild_id, case_number)
+        if not changed:
+            raise StateError(f"case #{case_number} was already pardoned", case)
+        return case
+
+    def mark_dm(self, guild_id: int, case_number: int, *, sent: bool, error: str | None = None) -> Case:
+        """Record whether the member was told by DM (and why not)."""
+        self._update(guild_id, case_number, "dm_sent = ?, dm_error = ?", "1", [int(sent), error])
+        return self._need(guild_id, case_number)
+
+    def expire(self, guild_id: int, case_number: int) -> bool:
+        """End an active case (its expiry came, or the timeout was lifted); False if it was not active."""
+        changed = self._update(guild_id, case_number, "active = 0", "active = 1", [])
+        if not changed:
+            self._need(guild_id, case_number)
+        return changed
+
+    def expire_due(self, now: datetime | None = None) -> list[Case]:
+        """End every active case whose expiry is at or before ``now``; returns them (now inactive)."""
+        with self._database.transaction():
+            due = self.active_expiring(before=now or utcnow())
+            for case in due:
+                self._update(case.guild_id, case.case_number, "active = 0", "active = 1", [])
+            return [self._by_id(case.id) for case in due]
