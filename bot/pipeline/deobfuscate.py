@@ -1,0 +1,140 @@
+"""Word-level de-obfuscation: spaced-out letters, leetspeak and ``*`` masks, stretched letters.
+
+All rewrites are conservative: leetspeak and masks are resolved only when the result is a word from
+:mod:`bot.pipeline.lexicon`, so ordinary numbers ("54 strikes in 2019", "F16s", "F-35", "24/7",
+"$5.99", "10:30") survive untouched. Letters split by a separator are merged only in runs of three or
+more single characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.pipeline import lexicon
+
+LEET: dict[str, str] = {
+    "0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "!": "il", "|": "il", "€": "e", "£": "l", "+": "t", "(": "c", "¢": "c",
+}  # fmt: skip
+_LEET_CHARS = re.escape("".join(LEET))
+_MASK = "*"
+
+# --- letters split by spaces, dots, dashes ... -------------------------------------------------------
+# A "single" is one letter or leet character standing alone; the same separator must repeat between
+# at least three singles ("i d i o t", "i.d.i.o.t", "i - d - i - o - t"). The separator is captured
+# once and back-referenced, and every repetition consumes a fixed string plus one character, so the
+# match is linear.
+_SINGLE = rf"[A-Za-z{_LEET_CHARS}]"
+_SEPARATOR = r"[ \t]{1,3}|[ \t]{0,2}[.\-_·•*][ \t]{0,2}"
+_SPACED = re.compile(rf"(?<![\w@$*])({_SINGLE})({_SEPARATOR})({_SINGLE})((?:\2{_SINGLE})+)(?![\w@$])")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def merge_spaced_letters(text: str) -> str:
+    """``i d i o t`` / ``i.d.i.o.t`` / ``i-d-i-o-t`` -> ``idiot`` (runs of >= 3 singles, >= 2 letters)."""
+
+    def merge(match: re.Match[str]) -> str:
+        separator = match.group(2)
+        run = match.group(1) + match.group(3) + match.group(4)
+        letters = run.replace(separator, "")
+        if sum(1 for _ in _LETTER.finditer(letters)) < 2:
+            return match.group(0)  # "1 - 2 - 3", ". . . ." : not a word
+        return letters
+
+    return _SPACED.sub(merge, text)
+
+
+# --- leetspeak and masks -----------------------------------------------------------------------------
+_TOKEN = re.compile(rf"[A-Za-z0-9{_LEET_CHARS}*]+")
+_HAS_LEET = re.compile(rf"[{_LEET_CHARS}*]")
+_HAS_SIGNAL = re.compile(r"[A-Za-z@$]")
+_EDGE_PUNCT = "!|+(*"
+
+
+def _resolve(token: str) -> str | None:
+    """The lexicon word that ``token`` spells with leet characters or ``*`` masks, if exactly placed."""
+    lower = token.lower()
+    candidates = lexicon.BY_LENGTH.get(len(lower), ())
+    for word in candidates:
+        for char, target in zip(lower, word, strict=True):
+            if char == target or (char == _MASK and target.isalpha()):
+                continue
+            if target in LEET.get(char, ""):
+                continue
+            break
+        else:
+            return word
+    return None
+
+
+def _case_like(word: str, token: str) -> str:
+    letters = [c for c in token if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) > 1:
+        return word.upper()
+    if letters and token[0].isupper():
+        return word.capitalize()
+    return word
+
+
+def resolve_leetspeak(text: str) -> str:
+    """``1d10t`` -> ``idiot``, ``@ss`` -> ``ass``, ``$hit`` -> ``shit``, ``f*ck`` -> ``fuck``.
+
+    Only tokens that contain a leet or mask character and at least one letter (or ``@``/``$``) are
+    looked at, and only rewritten when they spell a lexicon word letter for letter.
+    """
+    if not _HAS_LEET.search(text):
+        return text
+
+    def token(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        if len(raw) < 3 or len(raw) > lexicon.MAX_LENGTH + 2 or not _HAS_LEET.search(raw):
+            return raw
+        if not _HAS_SIGNAL.search(raw):
+            return raw  # digits and masks only: a number, never a word
+        word = _resolve(raw)
+        if word is not None:
+            return _case_like(word, raw)
+        # "idiot!" / "(idiot" : punctuation at the edges is not part of the word
+        core = raw.strip(_EDGE_PUNCT)
+        if core != raw and len(core) >= 3 and _HAS_LEET.search(core) and _HAS_SIGNAL.search(core):
+            word = _resolve(core)
+            if word is not None:
+                start = raw.index(core)
+                return raw[:start] + _case_like(word, core) + raw[start + len(core) :]
+        return raw
+
+    return _TOKEN.sub(token, text)
+
+
+# --- stretched letters -------------------------------------------------------------------------------
+_LETTER_RUN = re.compile(r"([^\W\d_])\1{2,}")
+_PUNCT_RUN = re.compile(r"([^\w\s])\1{3,}")
+_ALPHA_WORD = re.compile(r"[^\W\d_]+")
+_DOUBLE = re.compile(r"([^\W\d_])\1")
+
+
+def squeeze_repeats(text: str) -> str:
+    """Cap runs of one letter at two (``stuuuupid`` -> ``stuupid``, then ``stupid`` when that is a known
+    word) and runs of one punctuation mark at three. Digits are never touched (1000000 survives)."""
+    if _LETTER_RUN.search(text):
+
+        def word(match: re.Match[str]) -> str:
+            raw = match.group(0)
+            if not _LETTER_RUN.search(raw):
+                return raw
+            capped = _LETTER_RUN.sub(r"\1\1", raw)
+            if capped.lower() not in lexicon.WORD_SET and len(capped) <= lexicon.MAX_LENGTH * 2:
+                single = _DOUBLE.sub(r"\1", capped)
+                if single.lower() in lexicon.WORD_SET:
+                    return single
+            return capped
+
+        text = _ALPHA_WORD.sub(word, text)
+    return _PUNCT_RUN.sub(r"\1\1\1", text)
+
+
+def deobfuscate_words(text: str) -> str:
+    """Spaced letters, then leetspeak and masks, then stretched letters."""
+    text = merge_spaced_letters(text)
+    text = resolve_leetspeak(text)
+    return squeeze_repeats(text)
