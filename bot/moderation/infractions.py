@@ -1,0 +1,488 @@
+"""Infractions as plain Python: apply, pardon and expire cases in one fixed order.
+
+Every path runs the same steps, in this order, so a crash or a refusal half-way leaves a record that
+says what happened:
+
+1. **record** the case (per-server number, one case of a type per message, one active timeout);
+2. **DM** the member: the reason, the labels, the excerpt, how to appeal (a refused DM, e.g. closed
+   DMs, is recorded on the case as ``dm_sent = false`` and ``dm_error``, never fatal);
+3. **act**: delete the message, time the member out (or lift the timeout on a pardon);
+4. **modlog**: post the case in the server's modlog channel;
+5. **schedule the expiry** (timeouts): a timer ends the case when it runs out; timers are
+   rescheduled from the database on start (:meth:`InfractionService.reschedule`).
+
+The Discord side is a small :class:`ModerationActions` protocol the warnings cog implements; this
+module never imports discord.py. Texts are truncated here and escaped by the implementation that
+renders them (``discord.utils.escape_markdown`` + ``escape_mentions``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.errors import CaseNotFoundError, CaseStateError, InvalidTargetError
+from bot.storage._common import utcnow
+from bot.storage.cases import Case, CaseRepository, CaseType
+from bot.storage.database import Database
+from bot.storage.errors import ConflictError, NotFoundError, StateError
+from bot.storage.queue import QueueEntry, QueueRepository, QueueSource
+
+log = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 200
+"""The longest excerpt of a member's message the bot repeats (DM, modlog)."""
+
+APPEAL_CHARS = 1000
+"""The longest appeal text stored."""
+
+APPEAL_HINT = "If you think this is a mistake, press **Appeal** below: the moderators will review it."
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+class DMFailedError(Exception):
+    """The member could not be told by DM; ``reason`` is stored on the case."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ActionFailedError(Exception):
+    """Discord refused an action (missing permission, hierarchy, outage); ``reason`` is logged and
+    shown in the modlog."""
+
+    def __init__(self, reason: str, *, permission: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permission = permission
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What the member is told by DM. ``event`` is ``opened`` or ``pardoned``."""
+
+    event: str
+    guild_id: int
+    guild_name: str
+    case: Case
+    reason: str
+    labels: tuple[str, ...] = ()
+    excerpt: str = ""
+    timeout_minutes: int | None = None
+    appealable: bool = True
+    appeal_hint: str = APPEAL_HINT
+
+
+@dataclass(frozen=True, slots=True)
+class ModlogEntry:
+    """A modlog line. ``event`` is ``opened``, ``pardoned`` or ``expired``; ``actor_id`` is who did it
+    (``None``: Warden, automatically)."""
+
+    event: str
+    case: Case
+    actor_id: int | None
+    reason: str = ""
+    labels: tuple[str, ...] = ()
+    excerpt: str = ""
+    timeout_minutes: int | None = None
+    action_error: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+class ModerationActions(Protocol):
+    """The Discord side of one server, implemented by the warnings cog."""
+
+    guild_name: str
+
+    async def dm(self, user_id: int, notice: Notice) -> None:
+        """Tell the member; raise :class:`DMFailedError` when Discord refuses."""
+        ...
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        """Delete a message (gone already is fine); raise :class:`ActionFailedError` when refused."""
+        ...
+
+    async def timeout(self, user_id: int, minutes: int | None, reason: str) -> None:
+        """Time the member out for ``minutes`` (``None`` lifts the timeout); :class:`ActionFailedError`."""
+        ...
+
+    async def post_modlog(self, entry: ModlogEntry) -> None:
+        """Post in the modlog channel (none configured: do nothing); :class:`ActionFailedError`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class InfractionRequest:
+    """One infraction to apply. ``moderator_id=None`` means Warden decided (an automatic case)."""
+
+    guild_id: int
+    user_id: int
+    kind: CaseType
+    reason: str
+    moderator_id: int | None = None
+    labels: tuple[str, ...] = ()
+    content: str = ""
+    message_id: int | None = None
+    channel_id: int | None = None
+    jump_url: str | None = None
+    timeout_minutes: int | None = None
+    delete_message: bool = False
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InfractionOutcome:
+    """What :meth:`InfractionService.apply` did. ``duplicate``: the message already had such a case
+    (nothing was done again); the errors say which step Discord refused."""
+
+    case: Case
+    duplicate: bool = False
+    dm_error: str | None = None
+    action_error: str | None = None
+    modlog_error: str | None = None
+
+    @property
+    def dm_sent(self) -> bool:
+        """True when the member got the DM."""
+        return bool(self.case.dm_sent)
+
+
+class ExpiryScheduler:
+    """One asyncio timer per case: ``await asyncio.sleep`` then the callback (no discord.py)."""
+
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self._clock = clock
+        self._tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
+
+    def __contains__(self, key: tuple[int, int]) -> bool:
+        task = self._tasks.get(key)
+        return task is not None and not task.done()
+
+    def __len__(self) -> int:
+        return sum(1 for task in self._tasks.values() if not task.done())
+
+    def schedule(self, key: tuple[int, int], when: datetime, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``callback`` at ``when`` (at once when it is past); replaces a timer with the same key."""
+        self.cancel(key)
+        delay = max(0.0, (when - self._clock()).total_seconds())
+
+        async def wait_then_run() -> None:
+            await asyncio.sleep(delay)
+            try:
+                await callback()
+            except Exception:
+                log.exception("expiry of case %s failed", key)
+            finally:
+                if self._tasks.get(key) is asyncio.current_task():
+                    del self._tasks[key]
+
+        self._tasks[key] = asyncio.get_running_loop().create_task(
+            wait_then_run(), name=f"warden-expiry-{key}"
+        )
+
+    def cancel(self, key: tuple[int, int]) -> None:
+        """Drop the timer of ``key``, if any."""
+        task = self._tasks.pop(key, None)
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+
+    async def aclose(self) -> None:
+        """Cancel every timer (the database keeps the expiries for the next start)."""
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+ActionsProvider = Callable[[int], "ModerationActions | None"]
+
+
+class InfractionService:
+    """Apply, pardon, expire and appeal cases, in the fixed order of the module docstring."""
+
+    def __init__(
+        self,
+        database: Database,
+        cases: CaseRepository,
+        *,
+        scheduler: ExpiryScheduler | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.cases = cases
+        self.clock = clock
+        self.scheduler = scheduler or ExpiryScheduler(clock)
+        self.actions_for: ActionsProvider = lambda guild_id: None
+        """Set by the warnings cog: the :class:`ModerationActions` of a server (``None``: unknown)."""
+
+    # ------------------------------------------------------------------ apply
+
+    async def apply(self, actions: ModerationActions, request: InfractionRequest) -> InfractionOutcome:
+        """Record, DM, act, modlog, schedule the expiry. Never raises for Discord refusals."""
+        duration = None
+        if request.kind is CaseType.TIMEOUT:
+            if not request.timeout_minutes or request.timeout_minutes < 1:
+                raise InvalidTargetError(
+                    request.user_id, "A timeout needs a duration of at least one minute."
+                )
+            duration = timedelta(minutes=request.timeout_minutes)
+        # 1. record
+        try:
+            case = await self.database.run(
+                self.cases.create,
+                guild_id=request.guild_id,
+                user_id=request.user_id,
+                type=request.kind,
+                reason=request.reason,
+                moderator_id=request.moderator_id,
+                auto=request.moderator_id is None,
+                created_at=self.clock(),
+                duration=duration,
+                message_id=request.message_id,
+                channel_id=request.channel_id,
+                jump_url=request.jump_url,
+            )
+        except ConflictError as conflict:
+            existing = conflict.existing
+            if existing is None:
+                raise
+            if request.message_id is not None and existing.message_id == request.message_id:
+                log.info(
+                    "message %s already has case #%s: nothing done again",
+                    request.message_id,
+                    existing.case_number,
+                )
+                return InfractionOutcome(case=existing, duplicate=True)
+            raise CaseStateError(
+                existing.case_number, f"<@{request.user_id}> already has an active {existing.type.value}"
+            ) from None
+        text = excerpt(request.content) if request.content else ""
+
+        # 2. DM
+        dm_error: str | None = None
+        notice = Notice(
+            event="opened",
+            guild_id=request.guild_id,
+            guild_name=actions.guild_name,
+            case=case,
+            reason=request.reason,
+            labels=request.labels,
+            excerpt=text,
+            timeout_minutes=request.timeout_minutes,
+            appealable=case.type is not CaseType.NOTE,
+        )
+        try:
+            await actions.dm(request.user_id, notice)
+        except DMFailedError as error:
+            dm_error = error.reason
+            log.info("case #%s: could not DM %s: %s", case.case_number, request.user_id, dm_error)
+        case = await self.database.run(
+            self.cases.mark_dm, request.guild_id, case.case_number, sent=dm_error is None, error=dm_error
+        )
+
+        # 3. act
+        action_errors: list[str] = []
+        if request.delete_message and request.message_id is not None and request.channel_id is not None:
+            try:
+                await actions.delete(request.channel_id, request.message_id)
+            except ActionFailedError as error:
+                action_errors.append(f"delete: {error.reason}")
+        if case.type is CaseType.TIMEOUT:
+            try:
+                await actions.timeout(request.user_id, request.timeout_minutes, request.reason)
+            except ActionFailedError as error:
+                action_errors.append(f"timeout: {error.reason}")
+                # The timeout did not happen: the case must not block the next one.
+                await self.database.run(self.cases.expire, request.guild_id, case.case_number)
+                case = await self._get(request.guild_id, case.case_number)
+        action_error = "; ".join(action_errors) or None
+
+        # 4. modlog
+        modlog_error = await self._modlog(
+            actions,
+            ModlogEntry(
+                event="opened",
+                case=case,
+                actor_id=request.moderator_id,
+                reason=request.reason,
+                labels=request.labels,
+                excerpt=text,
+                timeout_minutes=request.timeout_minutes,
+                action_error=action_error,
+                scores=dict(request.scores),
+            ),
+        )
+
+        # 5. schedule the expiry
+        if case.active and case.expires_at is not None:
+            self.schedule_expiry(case)
+        return InfractionOutcome(
+            case=case, dm_error=dm_error, action_error=action_error, modlog_error=modlog_error
+        )
+
+    # ------------------------------------------------------------------ pardon
+
+    async def pardon(
+        self, actions: ModerationActions, guild_id: int, case_number: int, *, moderator_id: int, reason: str
+    ) -> Case:
+        """Record the pardon, tell the member, lift a timeout, modlog, drop the expiry timer."""
+        # 1. record
+        try:
+            case = await self.database.run(
+                self.cases.pardon,
+                guild_id,
+                case_number,
+                moderator_id=moderator_id,
+                reason=reason,
+                now=self.clock(),
+            )
+        except NotFoundError:
+            raise CaseNotFoundError(case_number) from None
+        except StateError:
+            raise CaseStateError(case_number, "it was already pardoned") from None
+        # 2. DM
+        try:
+            await actions.dm(
+                case.user_id,
+                Notice(
+                    event="pardoned",
+                    guild_id=guild_id,
+                    guild_name=actions.guild_name,
+                    case=case,
+                    reason=reason,
+                    appealable=False,
+                ),
+            )
+        except DMFailedError as error:
+            log.info("case #%s pardon: could not DM %s: %s", case_number, case.user_id, error.reason)
+        # 3. act
+        action_error = None
+        if case.type is CaseType.TIMEOUT and case.expires_at is not None and case.expires_at > self.clock():
+            try:
+                await actions.timeout(case.user_id, None, f"case #{case_number} pardoned: {reason}")
+            except ActionFailedError as error:
+                action_error = f"lift timeout: {error.reason}"
+        # 4. modlog
+        await self._modlog(
+            actions,
+            ModlogEntry(
+                event="pardoned", case=case, actor_id=moderator_id, reason=reason, action_error=action_error
+            ),
+        )
+        # 5. expiry: nothing left to expire
+        self.scheduler.cancel((guild_id, case_number))
+        return case
+
+    # ------------------------------------------------------------------ expiry
+
+    def schedule_expiry(self, case: Case) -> None:
+        """Arm the timer that ends ``case`` at its ``expires_at``."""
+        assert case.expires_at is not None
+        self.scheduler.schedule(
+            (case.guild_id, case.case_number),
+            case.expires_at,
+            lambda: self.expire(case.guild_id, case.case_number),
+        )
+
+    async def expire(self, guild_id: int, case_number: int) -> bool:
+        """End an active case whose time ran out and say so in the modlog; False when it had ended."""
+        changed = await self.database.run(self.cases.expire, guild_id, case_number)
+        if not changed:
+            return False
+        case = await self._get(guild_id, case_number)
+        actions = self.actions_for(guild_id)
+        if actions is not None:
+            await self._modlog(actions, ModlogEntry(event="expired", case=case, actor_id=None))
+        return True
+
+    async def reschedule(self) -> int:
+        """On start: re-arm the timer of every active case with an expiry (past ones run at once)."""
+        pending = await self.database.run(self.cases.active_expiring)
+        for case in pending:
+            self.schedule_expiry(case)
+        if pending:
+            log.info("rescheduled %d case expiries", len(pending))
+        return len(pending)
+
+    # ------------------------------------------------------------------ appeals
+
+    async def file_appeal(
+        self, queue: QueueRepository, guild_id: int, case_number: int, *, user_id: int, text: str
+    ) -> tuple[QueueEntry, Case]:
+        """Store a member's appeal of their case in the mod queue (``source="appeal"``, linked to it).
+
+        Refused (a :class:`~bot.errors.WardenError`) when the case is not theirs, was pardoned, or an
+        appeal of it is already waiting.
+        """
+        case = await self._get(guild_id, case_number)
+        if case.user_id != user_id:
+            raise InvalidTargetError(user_id, "This case is not yours to appeal.")
+        if case.pardoned:
+            raise CaseStateError(case_number, "it was already pardoned")
+        waiting = await self.database.run(queue.list_open, guild_id)
+        if any(entry.source is QueueSource.APPEAL and entry.case_id == case.id for entry in waiting):
+            raise CaseStateError(case_number, "your appeal is already waiting for the moderators")
+        entry, _created = await self.database.run(
+            queue.add,
+            guild_id=guild_id,
+            source=QueueSource.APPEAL,
+            message_id=case.message_id,
+            channel_id=case.channel_id,
+            author_id=user_id,
+            jump_url=case.jump_url,
+            excerpt=excerpt(text, APPEAL_CHARS),
+            reason=f"Appeal of case #{case_number} ({case.type.value})",
+            case_id=case.id,
+            now=self.clock(),
+        )
+        log.info("case #%s of guild %s appealed (queue entry %s)", case_number, guild_id, entry.id)
+        return entry, case
+
+    # ------------------------------------------------------------------ reading
+
+    async def get_case(self, guild_id: int, case_number: int) -> Case:
+        """Case ``case_number`` of ``guild_id`` or :class:`CaseNotFoundError`."""
+        return await self._get(guild_id, case_number)
+
+    async def cases_of(self, guild_id: int, user_id: int, *, limit: int | None = 25) -> list[Case]:
+        """The member's cases, newest first."""
+        return await self.database.run(self.cases.list_for_user, guild_id, user_id, limit=limit)
+
+    async def _get(self, guild_id: int, case_number: int) -> Case:
+        case = await self.database.run(self.cases.get, guild_id, case_number)
+        if case is None:
+            raise CaseNotFoundError(case_number)
+        return case
+
+    async def _modlog(self, actions: ModerationActions, entry: ModlogEntry) -> str | None:
+        try:
+            await actions.post_modlog(entry)
+        except ActionFailedError as error:
+            log.warning("case #%s: modlog post failed: %s", entry.case.case_number, error.reason)
+            return error.reason
+        return None
+
+
+async def list_cases(services: Any, guild_id: int, user_id: int | None = None) -> Sequence[Case]:
+    """Every case of ``guild_id`` (of ``user_id``), oldest first (for tests and exports)."""
+
+    def read() -> list[Case]:
+        repo: CaseRepository = services.cases
+        where = "WHERE guild_id = ?" + (" AND user_id = ?" if user_id is not None else "")
+        params: list[object] = [guild_id] + ([user_id] if user_id is not None else [])
+        return repo._many(where + " ORDER BY case_number", params)
+
+    return await services.database.run(read)

@@ -1,0 +1,23 @@
+"""The scoring cog: every new or edited message in a watched channel is scored and decided on.
+
+Guard chain first (no server, bots, webhooks, system messages, cog switched off, channel not watched,
+exempt channel or role), then ``bot.pipeline.prepare``, the micro-batched scorer (chunks -> per-label
+max), the policy with the author's history, the score stored, and the decision dispatched to every
+``on_warden_decision`` listener (the warnings and mod queue cogs, and deployment plug-ins).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.scoring.cog import ScoringCog
+
+if TYPE_CHECKING:
+    from bot.client import WardenBot
+
+__all__ = ["ScoringCog", "setup"]
+
+
+async def setup(bot: WardenBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(ScoringCog(bot))

@@ -1,0 +1,173 @@
+"""Listeners for new and edited messages: guard chain, prepare, score, decide, store, dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+
+import discord
+from discord.ext import commands
+
+from bot.client import WardenCog
+from bot.events import DecisionEvent
+from bot.pipeline import prepare
+from bot.policy import PolicySettings, evaluate
+from bot.policy.decision import Action, Decision
+from bot.scoring.base import Scores, ScoringError
+from bot.scoring.batcher import Overloaded
+
+log = logging.getLogger(__name__)
+
+SCORED_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+"""Member messages; joins, pins, boosts and other system messages are never scored."""
+
+
+def watched_channel_id(channel: object) -> int:
+    """The channel whose policy applies: a thread follows its parent channel."""
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return channel.parent_id
+    return channel.id  # type: ignore[attr-defined]
+
+
+def channel_in_scope(policy: PolicySettings, channel_id: int) -> bool:
+    """The policy's channel checks, applied before any scoring work (the engine applies them again)."""
+    if channel_id in policy.exempt_channels:
+        return False
+    if policy.watched_channels and channel_id not in policy.watched_channels:
+        return False
+    override = policy.channel(channel_id)
+    return not (override is not None and override.off)
+
+
+def eligible(message: discord.Message) -> bool:
+    """The first links of the guard chain: a member's own text in a server."""
+    if message.guild is None or message.webhook_id is not None:
+        return False
+    if message.author.bot or message.author.system or message.is_system():
+        return False
+    if message.type not in SCORED_MESSAGE_TYPES:
+        return False
+    return bool(message.content and message.content.strip())
+
+
+class ScoringCog(WardenCog):
+    """Scores messages in watched channels and dispatches ``warden_decision`` for each."""
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A new message."""
+        if eligible(message):
+            await self.process(message, edited=False)
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edit, cached or not: re-scored when its text changed."""
+        if payload.guild_id is None or "content" not in payload.data:
+            return  # an embed unfurl or a flag change, not an edit of the text
+        message = payload.message
+        before = payload.cached_message
+        if before is not None and before.content == message.content:
+            return
+        if eligible(message):
+            await self.process(message, edited=True)
+
+    async def process(self, message: discord.Message, *, edited: bool) -> Decision | None:
+        """Score ``message`` and dispatch the decision; ``None`` when a guard stopped it."""
+        assert message.guild is not None
+        guild_id = message.guild.id
+        if not await self.enabled_in(guild_id):
+            return None
+        services = self.services
+        policy: PolicySettings = await services.policies.get(guild_id)
+        channel_id = watched_channel_id(message.channel)
+        if not channel_in_scope(policy, channel_id):
+            return None
+        role_ids = await self._role_ids(message)
+        if policy.exempt_roles and any(role in policy.exempt_roles for role in role_ids):
+            return None
+
+        prepared = prepare(message.content)
+        if prepared.is_empty:
+            return None
+        started = time.perf_counter()
+        try:
+            chunk_scores = await asyncio.gather(*(services.scorer.score(chunk) for chunk in prepared.chunks))
+        except Overloaded:
+            services.metrics.overloaded += 1
+            log.warning(
+                "scorer overloaded: message %s in guild %s not scored, nothing acted", message.id, guild_id
+            )
+            return None
+        except ScoringError:
+            log.exception("scoring failed for message %s in guild %s", message.id, guild_id)
+            return None
+        scores = Scores.elementwise_max(list(chunk_scores))
+        latency_ms = (time.perf_counter() - started) * 1000.0
+
+        now = datetime.now(UTC)
+        history = await services.database.run(services.cases.history_for, guild_id, message.author.id, now)
+        decision = evaluate(
+            scores, policy, history=history, channel_id=channel_id, author_role_ids=role_ids, now=now
+        )
+        await services.database.run(
+            services.scores.record,
+            guild_id=guild_id,
+            channel_id=message.channel.id,
+            message_id=message.id,
+            author_id=message.author.id,
+            scores=scores,
+            decision=decision,
+            model_version=services.model_version,
+            backend=services.backend_name,
+            created_at=message.created_at,
+            edited_at=message.edited_at if edited else None,
+            text=message.content,
+            settings=policy,
+            now=now,
+        )
+        services.metrics.record(latency_ms)
+        self._log_decision(message, decision, edited=edited)
+
+        self.bot.dispatch_decision(
+            DecisionEvent(
+                guild_id=guild_id,
+                channel_id=message.channel.id,
+                message_id=message.id,
+                author_id=message.author.id,
+                jump_url=message.jump_url,
+                scores=scores.as_dict(),
+                decision=decision.to_payload(),
+                model_version=services.model_version,
+                backend=services.backend_name,
+                dry_run=decision.dry_run,
+                edited=edited,
+                content=message.content,
+            )
+        )
+        return decision
+
+    async def _role_ids(self, message: discord.Message) -> list[int]:
+        author = message.author
+        if not isinstance(author, discord.Member) and message.guild is not None:
+            author = message.guild.get_member(author.id) or author
+        if isinstance(author, discord.Member):
+            return [role.id for role in author.roles]
+        return []
+
+    @staticmethod
+    def _log_decision(message: discord.Message, decision: Decision, *, edited: bool) -> None:
+        if decision.action is Action.NONE:
+            return
+        prefix = "[dry-run] would " if decision.dry_run else ""
+        log.info(
+            "%s%s: message %s by %s in guild %s%s: %s",
+            prefix,
+            decision.action.value,
+            message.id,
+            message.author.id,
+            message.guild.id if message.guild else "?",
+            " (edited)" if edited else "",
+            decision.reason,
+        )

@@ -1,0 +1,120 @@
+"""The Discord side of :class:`bot.moderation.infractions.ModerationActions` for one server."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.moderation.infractions import ActionFailedError, DMFailedError, ModlogEntry, Notice
+from cogs.warnings.appeal import appeal_view
+from cogs.warnings.render import modlog_embed, notice_embed
+
+if TYPE_CHECKING:
+    from bot.client import WardenBot
+
+log = logging.getLogger(__name__)
+
+
+def hierarchy_problem(guild: discord.Guild, member: discord.Member) -> str | None:
+    """Why the bot cannot act on ``member`` (owner, or a top role at or above the bot's), if it can't."""
+    if member.id == guild.owner_id:
+        return "they own the server"
+    me = guild.me
+    if me is not None and member.top_role >= me.top_role:
+        return f"their top role ({member.top_role.name}) is at or above mine ({me.top_role.name})"
+    return None
+
+
+def _http_reason(error: discord.HTTPException) -> str:
+    return f"{error.status} {error.text or type(error).__name__}".strip()
+
+
+class DiscordActions:
+    """DMs, deletes, timeouts and modlog posts in ``guild``; refusals become the service's errors."""
+
+    def __init__(self, bot: WardenBot, guild: discord.Guild) -> None:
+        self.bot = bot
+        self.guild = guild
+        self.guild_name = guild.name
+
+    async def _member(self, user_id: int) -> discord.Member | None:
+        member = self.guild.get_member(user_id)
+        if member is not None:
+            return member
+        try:
+            return await self.guild.fetch_member(user_id)
+        except discord.NotFound:
+            return None
+
+    async def dm(self, user_id: int, notice: Notice) -> None:
+        """Send the notice (with the Appeal button when appealable); closed DMs raise DMFailedError."""
+        user = self.bot.get_user(user_id)
+        try:
+            if user is None:
+                user = await self.bot.fetch_user(user_id)
+            view = appeal_view(notice.guild_id, notice.case.case_number) if notice.appealable else None
+            if view is not None:
+                await user.send(embed=notice_embed(notice), view=view)
+                # The button is a registered DynamicItem: it works without keeping a view per DM.
+                view.stop()
+            else:
+                await user.send(embed=notice_embed(notice))
+        except discord.Forbidden as error:
+            raise DMFailedError(f"DMs closed ({error.status}/{error.code}: {error.text})") from error
+        except discord.HTTPException as error:
+            raise DMFailedError(f"DM failed ({_http_reason(error)})") from error
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        """Delete the message; already gone is fine."""
+        channel = self.guild.get_channel_or_thread(channel_id)
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            return
+        try:
+            await channel.get_partial_message(message_id).delete()  # type: ignore[union-attr]
+        except discord.NotFound:
+            return
+        except discord.Forbidden as error:
+            raise ActionFailedError(
+                "missing the Manage Messages permission in that channel", permission="manage_messages"
+            ) from error
+        except discord.HTTPException as error:
+            raise ActionFailedError(_http_reason(error)) from error
+
+    async def timeout(self, user_id: int, minutes: int | None, reason: str) -> None:
+        """Time the member out (``None`` lifts it)."""
+        member = await self._member(user_id)
+        if member is None:
+            raise ActionFailedError("the member left the server")
+        problem = hierarchy_problem(self.guild, member)
+        if problem is not None:
+            raise ActionFailedError(f"role hierarchy: {problem}", permission="moderate_members")
+        until = timedelta(minutes=minutes) if minutes else None
+        try:
+            await member.timeout(until, reason=reason[:512] or None)
+        except discord.Forbidden as error:
+            raise ActionFailedError(
+                "missing the Moderate Members permission", permission="moderate_members"
+            ) from error
+        except discord.HTTPException as error:
+            raise ActionFailedError(_http_reason(error)) from error
+
+    async def post_modlog(self, entry: ModlogEntry) -> None:
+        """Post in the server's modlog channel; none configured: nothing to do."""
+        policy = await self.bot.services.policies.get(self.guild.id)
+        channel_id = policy.modlog_channel_id
+        if channel_id is None:
+            return
+        channel = self.guild.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            raise ActionFailedError(f"modlog channel {channel_id} not found")
+        try:
+            await channel.send(embed=modlog_embed(entry), allowed_mentions=discord.AllowedMentions.none())
+        except discord.Forbidden as error:
+            raise ActionFailedError(
+                f"missing Send Messages / Embed Links in #{channel.name}", permission="send_messages"
+            ) from error
+        except discord.HTTPException as error:
+            raise ActionFailedError(_http_reason(error)) from error

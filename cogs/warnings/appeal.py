@@ -1,0 +1,135 @@
+"""The Appeal button on a case DM and the modal behind it.
+
+The button is a :class:`discord.ui.DynamicItem`: its custom id carries the server and the case
+(``warden:appeal:<guild_id>:<case_number>``), so it works on any DM the bot ever sent, across
+restarts, with no stored view. The appeal lands in the mod queue linked to its case, and
+``warden_appeal`` is dispatched for the mod queue cog to post it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import WardenError
+from bot.events import APPEAL_EVENT, AppealEvent
+from bot.moderation.infractions import APPEAL_CHARS
+
+if TYPE_CHECKING:
+    from bot.client import WardenBot
+
+log = logging.getLogger(__name__)
+
+APPEAL_TEMPLATE = r"warden:appeal:(?P<guild_id>[0-9]{1,20}):(?P<case_number>[0-9]{1,10})"
+
+
+def appeal_custom_id(guild_id: int, case_number: int) -> str:
+    """The persistent custom id of the Appeal button of a case."""
+    return f"warden:appeal:{guild_id}:{case_number}"
+
+
+async def _refuse(interaction: discord.Interaction, error: Exception) -> None:
+    """Tell the member why, briefly; log anything unexpected."""
+    if isinstance(error, WardenError):
+        message = error.user_message
+    else:
+        log.error("appeal failed", exc_info=error)
+        message = "Something went wrong with your appeal; please try again later."
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True)
+    else:
+        await interaction.response.send_message(message, ephemeral=True)
+
+
+class AppealModal(discord.ui.Modal):
+    """Asks the member why the case should be reconsidered."""
+
+    text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Why should the moderators reconsider?",
+        style=discord.TextStyle.paragraph,
+        min_length=5,
+        max_length=APPEAL_CHARS,
+        custom_id="warden:appeal:text",
+    )
+
+    def __init__(self, guild_id: int, case_number: int) -> None:
+        super().__init__(title=f"Appeal case #{case_number}", timeout=900)
+        self.guild_id = guild_id
+        self.case_number = case_number
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        """Store the appeal in the mod queue and tell the member."""
+        bot: WardenBot = interaction.client  # type: ignore[assignment]
+        services = bot.services
+        try:
+            entry, case = await services.infractions.file_appeal(
+                services.queue,
+                self.guild_id,
+                self.case_number,
+                user_id=interaction.user.id,
+                text=self.text.value,
+            )
+        except Exception as error:
+            await _refuse(interaction, error)
+            return
+        await interaction.response.send_message(
+            f"Your appeal of case #{case.case_number} was sent to the moderators. They will get back to you.",
+            ephemeral=True,
+        )
+        bot.dispatch(
+            APPEAL_EVENT,
+            AppealEvent(
+                guild_id=self.guild_id,
+                case_number=case.case_number,
+                case_id=case.id,
+                user_id=interaction.user.id,
+                queue_entry_id=entry.id,
+                text=entry.excerpt or "",
+            ),
+        )
+
+
+class AppealButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=APPEAL_TEMPLATE):
+    """The persistent Appeal button; only the member the case is about may use it."""
+
+    def __init__(self, guild_id: int, case_number: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Appeal",
+                style=discord.ButtonStyle.secondary,
+                custom_id=appeal_custom_id(guild_id, case_number),
+            )
+        )
+        self.guild_id = guild_id
+        self.case_number = case_number
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> AppealButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["guild_id"]), int(match["case_number"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        """Open the appeal modal (after checking the case is the clicker's and still stands)."""
+        bot: WardenBot = interaction.client  # type: ignore[assignment]
+        try:
+            case = await bot.services.infractions.get_case(self.guild_id, self.case_number)
+            if case.user_id != interaction.user.id:
+                raise WardenError("This case is not yours to appeal.")
+            if case.pardoned:
+                raise WardenError(f"Case #{case.case_number} was already pardoned.")
+        except Exception as error:
+            await _refuse(interaction, error)
+            return
+        await interaction.response.send_modal(AppealModal(self.guild_id, self.case_number))
+
+
+def appeal_view(guild_id: int, case_number: int) -> discord.ui.View:
+    """A view holding the Appeal button of a case (for the DM)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(AppealButton(guild_id, case_number))
+    return view

@@ -1,0 +1,264 @@
+"""Infractions: the policy's warn/delete/timeout decisions and the moderators' commands.
+
+The logic lives in :class:`bot.moderation.infractions.InfractionService` (record, DM, act, modlog,
+schedule the expiry); this cog supplies the Discord actions, the hierarchy checks and the commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import WardenCheckFailure, WardenCog, quote_member_text, require_permissions
+from bot.errors import HierarchyError, InvalidTargetError, WardenError
+from bot.events import DecisionEvent
+from bot.moderation.infractions import InfractionOutcome, InfractionRequest
+from bot.policy.decision import Action
+from bot.storage.cases import CaseType
+from cogs.warnings.actions import DiscordActions
+from cogs.warnings.render import case_embed, case_line, label_list, what_happened
+
+if TYPE_CHECKING:
+    from bot.client import WardenBot
+    from bot.moderation.infractions import InfractionService
+
+log = logging.getLogger(__name__)
+
+DECISION_CASES: dict[Action, CaseType] = {
+    Action.WARN: CaseType.WARN,
+    Action.DELETE: CaseType.DELETE,
+    Action.TIMEOUT: CaseType.TIMEOUT,
+}
+"""Policy actions this cog carries out (``queue`` belongs to the mod queue cog)."""
+
+MAX_TIMEOUT_MINUTES = 40320
+
+
+def check_hierarchy(guild: discord.Guild, moderator: discord.Member, target: discord.Member) -> None:
+    """Refuse (``HierarchyError``/``InvalidTargetError``) what Discord's role hierarchy would refuse."""
+    if target.id == moderator.id:
+        raise InvalidTargetError(target.id, "You can't use this on yourself.")
+    if target.bot:
+        raise InvalidTargetError(target.id, "That's a bot: Warden only handles members.")
+    if target.id == guild.owner_id:
+        raise HierarchyError(target.id, blocked_by="bot", role_name="server owner")
+    me = guild.me
+    if me is not None and target.top_role >= me.top_role:
+        raise HierarchyError(target.id, blocked_by="bot", role_name=target.top_role.name)
+    if moderator.id != guild.owner_id and target.top_role >= moderator.top_role:
+        raise HierarchyError(target.id, blocked_by="moderator", role_name=target.top_role.name)
+
+
+def outcome_line(outcome: InfractionOutcome, target: discord.abc.User, minutes: int | None = None) -> str:
+    """The moderator's confirmation: case, what happened, DM delivered or not, what Discord refused."""
+    case = outcome.case
+    text = f"Case #{case.case_number}: {target.mention} {what_happened(case.type, minutes)}."
+    text += " DM sent." if outcome.dm_sent else f" DM not delivered ({outcome.dm_error})."
+    if outcome.action_error:
+        text += f" Not done: {outcome.action_error}."
+    if outcome.modlog_error:
+        text += f" Modlog post failed: {outcome.modlog_error}."
+    return text
+
+
+def _guard(member: discord.abc.User | discord.Member) -> discord.Member:
+    if not isinstance(member, discord.Member):
+        raise WardenCheckFailure(WardenError("That user is not a member of this server."))
+    return member
+
+
+class WarningsCog(WardenCog, name="Warnings"):
+    """Warns, removes and times out, from the policy and from moderators; pardons; case lookups."""
+
+    def __init__(self, bot: WardenBot) -> None:
+        super().__init__(bot)
+        self.service.actions_for = self.actions_for
+
+    @property
+    def service(self) -> InfractionService:
+        """The infraction service."""
+        return self.services.infractions
+
+    def actions_for(self, guild_id: int) -> DiscordActions | None:
+        """The Discord actions of a server the bot is in."""
+        guild = self.bot.get_guild(guild_id)
+        return DiscordActions(self.bot, guild) if guild is not None else None
+
+    async def cog_load(self) -> None:
+        """Re-arm the expiry timers stored in the database."""
+        await self.service.reschedule()
+
+    async def cog_unload(self) -> None:
+        """Stop the expiry timers (the database keeps them for the next start)."""
+        await self.service.scheduler.aclose()
+
+    # ------------------------------------------------------------------ policy decisions
+
+    @commands.Cog.listener()
+    async def on_warden_decision(self, event: DecisionEvent) -> None:
+        """Carry out warn/delete/timeout decisions, once per message, never in dry-run."""
+        action = Action(event.action)
+        kind = DECISION_CASES.get(action)
+        if kind is None or event.dry_run or not await self.enabled_in(event.guild_id):
+            return
+        actions = self.actions_for(event.guild_id)
+        if actions is None:
+            return
+        existing = await self.services.database.run(
+            self.services.cases.list_for_user, event.guild_id, event.author_id
+        )
+        if any(case.message_id == event.message_id for case in existing):
+            log.info("message %s already has a case: the edit opens no second one", event.message_id)
+            return
+        decision = event.decision
+        labels = tuple(str(label) for label in decision.get("labels", ()))
+        outcome = await self.service.apply(
+            actions,
+            InfractionRequest(
+                guild_id=event.guild_id,
+                user_id=event.author_id,
+                kind=kind,
+                reason=f"Automatic: flagged for {label_list(labels)}" if labels else "Automatic",
+                labels=labels,
+                content=event.content,
+                message_id=event.message_id,
+                channel_id=event.channel_id,
+                jump_url=event.jump_url,
+                timeout_minutes=decision.get("timeout_minutes") if kind is CaseType.TIMEOUT else None,  # type: ignore[arg-type]
+                delete_message=action in (Action.DELETE, Action.TIMEOUT),
+                scores={label: float(event.scores.get(label, 0.0)) for label in labels},
+            ),
+        )
+        log.info(
+            "case #%s (%s) for message %s: dm_sent=%s%s",
+            outcome.case.case_number,
+            outcome.case.type.value,
+            event.message_id,
+            outcome.dm_sent,
+            f", not done: {outcome.action_error}" if outcome.action_error else "",
+        )
+
+    # ------------------------------------------------------------------ commands
+
+    async def _apply_manual(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        kind: CaseType,
+        reason: str,
+        minutes: int | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        moderator = _guard(interaction.user)
+        target = _guard(member)
+        check_hierarchy(guild, moderator, target)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.service.apply(
+            DiscordActions(self.bot, guild),
+            InfractionRequest(
+                guild_id=guild.id,
+                user_id=target.id,
+                kind=kind,
+                reason=reason,
+                moderator_id=moderator.id,
+                timeout_minutes=minutes,
+            ),
+        )
+        await interaction.followup.send(
+            outcome_line(outcome, target, minutes),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="warn", description="Warn a member (DM with the reason, a case, the modlog).")
+    @app_commands.describe(member="Who to warn", reason="Why (the member sees this)")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_messages=True)
+    @require_permissions(manage_messages=True)
+    async def warn(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        """``/warn member reason``."""
+        await self._apply_manual(interaction, member, CaseType.WARN, reason)
+
+    @app_commands.command(name="timeout", description="Time a member out (a case, DM, modlog; it expires).")
+    @app_commands.describe(member="Who to time out", minutes="How long (1 to 40320)", reason="Why")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(moderate_members=True)
+    @app_commands.checks.bot_has_permissions(moderate_members=True)
+    @require_permissions(moderate_members=True)
+    async def timeout(
+        self,
+        interaction: discord.Interaction,
+        member: discord.Member,
+        minutes: app_commands.Range[int, 1, MAX_TIMEOUT_MINUTES],
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        """``/timeout member minutes reason``."""
+        await self._apply_manual(interaction, member, CaseType.TIMEOUT, reason, minutes)
+
+    @app_commands.command(
+        name="pardon", description="Pardon a case: it stops counting (a timeout is lifted)."
+    )
+    @app_commands.describe(case="The case number", reason="Why")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_messages=True)
+    @require_permissions(manage_messages=True)
+    async def pardon(
+        self,
+        interaction: discord.Interaction,
+        case: app_commands.Range[int, 1],
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        """``/pardon case reason``."""
+        guild = interaction.guild
+        assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        pardoned = await self.service.pardon(
+            DiscordActions(self.bot, guild), guild.id, case, moderator_id=interaction.user.id, reason=reason
+        )
+        await interaction.followup.send(
+            f"Case #{pardoned.case_number} ({pardoned.type.value} of <@{pardoned.user_id}>) pardoned.",
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="cases", description="A member's cases in this server, newest first.")
+    @app_commands.describe(user="Whose cases")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_messages=True)
+    @require_permissions(manage_messages=True)
+    async def cases(self, interaction: discord.Interaction, user: discord.User) -> None:
+        """``/cases user``."""
+        assert interaction.guild_id is not None
+        found = await self.service.cases_of(interaction.guild_id, user.id, limit=15)
+        name = quote_member_text(user.display_name, 64)
+        if not found:
+            text = f"{name} has no cases here."
+        else:
+            lines = [case_line(case) for case in found]
+            text = f"Cases of {name} ({user.id}):\n" + "\n".join(lines)
+        await interaction.response.send_message(
+            text[:1990], ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="case", description="One case in detail.")
+    @app_commands.describe(id="The case number")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_messages=True)
+    @require_permissions(manage_messages=True)
+    async def case(self, interaction: discord.Interaction, id: app_commands.Range[int, 1]) -> None:
+        """``/case id``."""
+        assert interaction.guild_id is not None
+        found = await self.service.get_case(interaction.guild_id, id)
+        await interaction.response.send_message(
+            embed=case_embed(found), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )

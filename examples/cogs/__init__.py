@@ -1,0 +1,1 @@
+"""Example deployment cogs, loaded by module path (``WARDEN_EXTRA_COGS=examples.cogs.decision_logger``)."""

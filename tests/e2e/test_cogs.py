@@ -1,0 +1,56 @@
+"""Every cog loads, and no two define the same command (python-discord's ``test_cogs`` idea)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from discord import app_commands
+
+from bot.client import WardenCog, create_bot
+from bot.settings import Settings
+from cogs import discover
+
+PLUGINS = ["examples.cogs.decision_logger"]
+
+
+def test_discovery_finds_the_built_in_cogs() -> None:
+    found = discover()
+    assert {"cogs.scoring", "cogs.warnings", "cogs.admin"} <= set(found)
+    assert found == sorted(found)
+
+
+@pytest.mark.parametrize("module", [*discover(), *PLUGINS])
+async def test_each_cog_loads_alone(module: str, tmp_path: Path) -> None:
+    bot = create_bot(Settings(discord_token="t", db_path=tmp_path / "w.db"), scorer=object(), cogs=[])
+    try:
+        await bot.load_extension(module)
+        assert any(isinstance(cog, WardenCog) for cog in bot.cogs.values())
+    finally:
+        await bot.close_services()
+
+
+async def test_no_clashing_command_names(tmp_path: Path) -> None:
+    bot = create_bot(Settings(discord_token="t", db_path=tmp_path / "w.db"), scorer=object(), cogs=[])
+    try:
+        names: Counter[tuple[str, str]] = Counter()
+        features: Counter[str] = Counter()
+        for module in [*discover(), *PLUGINS]:
+            await bot.load_extension(module)  # a clash already raises CommandAlreadyRegistered here
+        for cog in bot.cogs.values():
+            assert isinstance(cog, WardenCog), f"{cog.qualified_name} does not derive from WardenCog"
+            features[cog.feature] += 1
+            for command in cog.walk_app_commands():
+                kind = "group" if isinstance(command, app_commands.Group) else "slash"
+                names[(kind, command.qualified_name)] += 1
+        for menu in bot.tree.get_commands(type=None):  # type: ignore[arg-type]
+            if isinstance(menu, app_commands.ContextMenu):
+                names[(f"menu-{menu.type.name}", menu.name)] += 1
+        clashes = {name: count for name, count in names.items() if count > 1}
+        assert not clashes, f"clashing command names: {clashes}"
+        assert not {feature for feature, count in features.items() if count > 1}, features
+        top_level = [command.name for command in bot.tree.get_commands()]
+        assert len(top_level) == len(set(top_level)), top_level
+    finally:
+        await bot.close_services()

@@ -1,0 +1,68 @@
+"""A deployment cog loaded by module path receives every decision (the documented plug-in point)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.events import DecisionEvent
+from tests.e2e.conftest import CLEAN, INSULT, World
+
+PLUGIN = "examples.cogs.decision_logger"
+
+
+@pytest.fixture
+def warden_extra_cogs() -> list[str]:
+    return [PLUGIN]
+
+
+async def test_example_plugin_receives_every_decision(world: World, tmp_path, monkeypatch) -> None:
+    cog = world.bot.get_cog("DecisionLogger")
+    assert cog is not None, "the plug-in was not loaded from WARDEN_EXTRA_COGS"
+    assert PLUGIN in world.bot.extensions
+    cog.path = tmp_path / "decisions.jsonl"
+
+    clean = await world.bob.send(world.news, CLEAN)
+    toxic = await world.alice.send(world.news, INSULT)
+
+    events = list(cog.received)
+    assert [event.message_id for event in events] == [clean.id, toxic.id]
+    assert all(isinstance(event, DecisionEvent) for event in events)
+    last = events[-1]
+    assert last.guild_id == world.guild.id and last.channel_id == world.news.id
+    assert last.author_id == world.alice.id and last.jump_url.endswith(f"/{toxic.id}")
+    assert last.action == "warn" and last.decision["labels"]
+    assert set(last.scores) == {
+        "toxicity",
+        "severe_toxicity",
+        "obscene",
+        "threat",
+        "insult",
+        "identity_attack",
+    }
+    assert last.backend == world.bot.services.backend_name
+    assert last.model_version == world.bot.services.model_version
+    assert last.dry_run is False and last.edited is False
+    lines = [json.loads(line) for line in cog.path.read_text().splitlines()]
+    assert [line["message_id"] for line in lines] == [clean.id, toxic.id]
+    assert "content" not in lines[0]
+
+
+async def test_plugin_sees_edits_and_dry_run(world: World) -> None:
+    cog = world.bot.get_cog("DecisionLogger")
+    await world.set_policy(dry_run=True)
+    message = await world.alice.send(world.news, CLEAN)
+    await world.alice.edit(message, INSULT)
+
+    edited = list(cog.received)[-1]
+    assert edited.edited is True and edited.dry_run is True and edited.action == "warn"
+
+
+async def test_plugin_can_be_switched_off_per_server(world: World) -> None:
+    result = await world.admin.slash(world.news, "warden cog", action="disable", name="decision_logger")
+    assert "off" in result.response.content
+
+    await world.alice.send(world.news, INSULT)
+
+    assert list(world.bot.get_cog("DecisionLogger").received) == []

@@ -1,0 +1,149 @@
+"""Start-up: process settings, the one-line errors of ``python -m bot``, the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import discord
+import pytest
+import simcord
+
+from bot.client import WardenBot, create_bot
+from bot.settings import Settings, SettingsError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_bot(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -m bot`` with only ``env`` (plus PATH): no token from the developer's shell leaks in."""
+    clean = {"PATH": os.environ.get("PATH", ""), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_missing_token_is_one_line_and_a_non_zero_exit() -> None:
+    done = run_bot({})
+
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "warden: error: DISCORD_TOKEN: is not set (the bot token from the Discord developer portal)"
+    ]
+
+
+def test_invalid_policy_file_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text("[thresholds]\ninsult = 1.5\n")
+
+    done = run_bot(
+        {"DISCORD_TOKEN": "x", "WARDEN_CONFIG": str(bad), "WARDEN_DB_PATH": str(tmp_path / "w.db")}
+    )
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("warden: error: invalid policy:") and "thresholds.insult" in line
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("WARDEN_BACKEND", "gpt", "WARDEN_BACKEND"),
+        ("WARDEN_LOG_LEVEL", "LOUD", "WARDEN_LOG_LEVEL"),
+        ("WARDEN_TEST_GUILD_ID", "abc", "WARDEN_TEST_GUILD_ID"),
+        ("WARDEN_CONFIG", "/nonexistent/policy.toml", "no such file"),
+    ],
+)
+def test_bad_settings_name_the_variable(variable: str, value: str, fragment: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"DISCORD_TOKEN": "x", variable: value})
+    assert fragment in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_settings_from_env() -> None:
+    settings = Settings.from_env(
+        {
+            "DISCORD_TOKEN": " secret ",
+            "WARDEN_BACKEND": "detoxify",
+            "WARDEN_TEST_GUILD_ID": "123",
+            "WARDEN_EXTRA_COGS": "a.b, c.d ,",
+            "WARDEN_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.discord_token.get_secret_value() == "secret"
+    assert "secret" not in repr(settings)
+    assert settings.backend == "detoxify" and settings.test_guild_id == 123
+    assert settings.extra_cogs == ("a.b", "c.d") and settings.log_level == "DEBUG"
+
+
+async def test_create_bot_defaults(tmp_path: Path) -> None:
+    settings = Settings(discord_token="t", db_path=tmp_path / "w.db")
+    bot = create_bot(settings, scorer=object())
+    try:
+        assert isinstance(bot, WardenBot)
+        intents = bot.intents
+        assert intents.guilds and intents.guild_messages and intents.message_content and intents.members
+        assert not intents.presences
+        mentions = bot.allowed_mentions
+        assert mentions is not None and mentions.to_dict() == discord.AllowedMentions.none().to_dict()
+        assert {"cogs.scoring", "cogs.warnings", "cogs.admin"} <= set(bot.cog_modules)
+        assert bot.services.database.schema_version >= 1
+    finally:
+        await bot.close_services()
+
+
+async def test_commands_sync_to_the_test_guild_when_set(tmp_path: Path, warden_scorer) -> None:
+    guild_id = 1_100_000_000_000_000_001
+    settings = Settings(discord_token="t", db_path=tmp_path / "w.db", test_guild_id=guild_id)
+    bot = create_bot(settings, scorer=warden_scorer)
+    async with simcord.run(bot) as env:
+        guild = env.create_guild("Test", id=guild_id)
+        channel = guild.create_text_channel("news")
+        admin_role = guild.create_role("Admins", permissions=discord.Permissions(manage_guild=True))
+        admin = guild.add_member(env.create_user("admin"), roles=[admin_role])
+        assert await bot.tree.fetch_commands() == []  # nothing global
+        guild_commands = {
+            command.name for command in await bot.tree.fetch_commands(guild=discord.Object(guild_id))
+        }
+        assert {"warden", "warn", "timeout"} <= guild_commands
+        result = await admin.slash(channel, "warden status")
+        assert result.response.embeds[0].title == "Warden status"
+    await bot.close_services()
+    if bot.services.session is not None:
+        await bot.services.session.close()
+
+
+async def test_graceful_shutdown_drains_the_scorer_and_closes_what_it_built(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import bot.client as client_module
+    from tests.e2e.conftest import KeywordBackend
+
+    monkeypatch.setattr(client_module, "build_scorer_backend", lambda settings: KeywordBackend())
+    settings = Settings(discord_token="t", db_path=tmp_path / "w.db")
+    bot = create_bot(settings, cogs=[], sync_commands=False)
+    await bot.setup_hook()
+    services = bot.services
+    scorer = services.scorer
+    assert scorer.running and services.session is not None
+    pending = [asyncio.ensure_future(scorer.score(f"message {n}")) for n in range(5)]
+    await asyncio.sleep(0)
+
+    await bot.close_services()
+
+    assert all(task.done() and not task.exception() for task in pending)  # drained, not dropped
+    assert not scorer.running
+    assert services.session.closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await services.database.run(lambda: None)

@@ -1,0 +1,232 @@
+"""The infraction service as plain Python: fixed order, refusals recorded, duplicates, pardon, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import CaseNotFoundError, CaseStateError, InvalidTargetError
+from bot.moderation.infractions import (
+    ActionFailedError,
+    DMFailedError,
+    ExpiryScheduler,
+    InfractionRequest,
+    InfractionService,
+    ModlogEntry,
+    Notice,
+    excerpt,
+)
+from bot.storage import CaseRepository, CaseType, Database, QueueRepository
+
+
+class FakeActions:
+    """Records every call in order; each step can be made to fail."""
+
+    guild_name = "News Club"
+
+    def __init__(self, *, dm_fails: bool = False, timeout_fails: bool = False, modlog_fails: bool = False):
+        self.calls: list[tuple[str, object]] = []
+        self.dm_fails = dm_fails
+        self.timeout_fails = timeout_fails
+        self.modlog_fails = modlog_fails
+
+    async def dm(self, user_id: int, notice: Notice) -> None:
+        self.calls.append(("dm", notice))
+        if self.dm_fails:
+            raise DMFailedError("DMs closed (403/50007)")
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        self.calls.append(("delete", message_id))
+
+    async def timeout(self, user_id: int, minutes: int | None, reason: str) -> None:
+        self.calls.append(("timeout", minutes))
+        if self.timeout_fails:
+            raise ActionFailedError("missing the Moderate Members permission", permission="moderate_members")
+
+    async def post_modlog(self, entry: ModlogEntry) -> None:
+        self.calls.append(("modlog", entry))
+        if self.modlog_fails:
+            raise ActionFailedError("503 Service Unavailable")
+
+    @property
+    def steps(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+@pytest.fixture
+def database(tmp_path: Path):
+    db = Database(tmp_path / "warden.db")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def service(database: Database) -> InfractionService:
+    return InfractionService(database, CaseRepository(database))
+
+
+def warn(**changes: object) -> InfractionRequest:
+    values: dict[str, object] = {
+        "guild_id": 1,
+        "user_id": 10,
+        "kind": CaseType.WARN,
+        "reason": "Automatic: flagged for insult",
+        "labels": ("insult",),
+        "content": "you   absolute\n idiot " + "x" * 500,
+        "message_id": 100,
+        "channel_id": 5,
+        "jump_url": "https://discord.com/channels/1/5/100",
+    }
+    values.update(changes)
+    return InfractionRequest(**values)  # type: ignore[arg-type]
+
+
+async def test_apply_runs_record_dm_act_modlog_in_order(service: InfractionService) -> None:
+    actions = FakeActions()
+
+    outcome = await service.apply(actions, warn(kind=CaseType.DELETE, delete_message=True))
+
+    assert actions.steps == ["dm", "delete", "modlog"]
+    notice = actions.calls[0][1]
+    assert isinstance(notice, Notice)
+    assert notice.case.case_number == 1  # recorded before the DM
+    assert notice.excerpt.startswith("you absolute idiot") and notice.excerpt.endswith("…")
+    assert len(notice.excerpt) == 200
+    assert outcome.case.dm_sent is True and outcome.dm_error is None
+    assert outcome.case.auto is True
+
+
+async def test_closed_dms_are_recorded_and_the_rest_still_happens(service: InfractionService) -> None:
+    actions = FakeActions(dm_fails=True)
+
+    outcome = await service.apply(actions, warn())
+
+    assert actions.steps == ["dm", "modlog"]
+    assert outcome.case.dm_sent is False
+    assert outcome.case.dm_error == "DMs closed (403/50007)"
+    modlog = actions.calls[-1][1]
+    assert isinstance(modlog, ModlogEntry) and modlog.case.dm_sent is False
+
+
+async def test_same_message_never_gets_a_second_case(service: InfractionService) -> None:
+    actions = FakeActions()
+    first = await service.apply(actions, warn())
+
+    again = await service.apply(actions, warn())
+
+    assert again.duplicate and again.case.case_number == first.case.case_number
+    assert actions.steps == ["dm", "modlog"]
+
+
+async def test_case_numbers_are_per_server(service: InfractionService) -> None:
+    actions = FakeActions()
+    a = await service.apply(actions, warn(message_id=1))
+    b = await service.apply(actions, warn(message_id=2))
+    c = await service.apply(actions, warn(guild_id=2, message_id=3))
+    assert [a.case.case_number, b.case.case_number, c.case.case_number] == [1, 2, 1]
+
+
+async def test_timeout_schedules_its_expiry_and_expires(service: InfractionService) -> None:
+    actions = FakeActions()
+    service.actions_for = lambda guild_id: actions
+    moments = [datetime(2026, 1, 1, tzinfo=UTC)]
+    service.clock = lambda: moments[0]
+    service.scheduler = ExpiryScheduler(lambda: moments[0] + timedelta(minutes=10))  # already due
+
+    outcome = await service.apply(actions, warn(kind=CaseType.TIMEOUT, timeout_minutes=10, message_id=None))
+    assert ("timeout", 10) in actions.calls
+    assert outcome.case.active and outcome.case.expires_at == moments[0] + timedelta(minutes=10)
+    assert (1, 1) in service.scheduler
+
+    for _ in range(200):
+        if (1, 1) not in service.scheduler:
+            break
+        await asyncio.sleep(0.01)
+    case = await service.get_case(1, 1)
+    assert not case.active
+    assert actions.calls[-1][0] == "modlog" and actions.calls[-1][1].event == "expired"
+
+
+async def test_failed_timeout_is_recorded_and_does_not_block_the_next(service: InfractionService) -> None:
+    outcome = await service.apply(
+        FakeActions(timeout_fails=True), warn(kind=CaseType.TIMEOUT, timeout_minutes=5, message_id=None)
+    )
+    assert outcome.action_error == "timeout: missing the Moderate Members permission"
+    assert not outcome.case.active
+    assert (1, 1) not in service.scheduler
+
+    retry = await service.apply(
+        FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=5, message_id=None)
+    )
+    assert retry.case.active and retry.case.case_number == 2
+    await service.scheduler.aclose()
+
+
+async def test_second_active_timeout_is_refused(service: InfractionService) -> None:
+    await service.apply(FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=5, message_id=None))
+    with pytest.raises(CaseStateError):
+        await service.apply(FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=5, message_id=None))
+    await service.scheduler.aclose()
+
+
+async def test_timeout_needs_a_duration(service: InfractionService) -> None:
+    with pytest.raises(InvalidTargetError):
+        await service.apply(FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=None))
+
+
+async def test_modlog_failure_is_reported_not_raised(service: InfractionService) -> None:
+    outcome = await service.apply(FakeActions(modlog_fails=True), warn())
+    assert outcome.modlog_error == "503 Service Unavailable"
+    assert outcome.case.case_number == 1
+
+
+async def test_pardon_lifts_a_running_timeout_and_is_once_only(service: InfractionService) -> None:
+    actions = FakeActions()
+    await service.apply(actions, warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None))
+    actions.calls.clear()
+
+    case = await service.pardon(actions, 1, 1, moderator_id=99, reason="misread")
+
+    assert case.pardoned and not case.active
+    assert actions.steps == ["dm", "timeout", "modlog"]
+    assert actions.calls[1] == ("timeout", None)
+    assert (1, 1) not in service.scheduler
+    with pytest.raises(CaseStateError):
+        await service.pardon(actions, 1, 1, moderator_id=99, reason="again")
+    with pytest.raises(CaseNotFoundError):
+        await service.pardon(actions, 1, 7, moderator_id=99, reason="none")
+
+
+async def test_reschedule_rearms_stored_expiries(database: Database) -> None:
+    first = InfractionService(database, CaseRepository(database))
+    await first.apply(FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None))
+    await first.scheduler.aclose()
+
+    second = InfractionService(database, CaseRepository(database))
+    assert await second.reschedule() == 1
+    assert (1, 1) in second.scheduler
+    await second.scheduler.aclose()
+
+
+async def test_appeal_goes_to_the_queue_linked_to_the_case(
+    service: InfractionService, database: Database
+) -> None:
+    queue = QueueRepository(database)
+    outcome = await service.apply(FakeActions(), warn())
+
+    entry, case = await service.file_appeal(queue, 1, 1, user_id=10, text="I was quoting.")
+
+    assert entry.source.value == "appeal" and entry.case_id == outcome.case.id == case.id
+    assert entry.author_id == 10 and entry.message_id == 100
+    with pytest.raises(CaseStateError, match="already waiting"):
+        await service.file_appeal(queue, 1, 1, user_id=10, text="again")
+    with pytest.raises(InvalidTargetError):
+        await service.file_appeal(queue, 1, 1, user_id=11, text="not mine")
+
+
+def test_excerpt_is_one_line_and_bounded() -> None:
+    assert excerpt("a\n\nb   c") == "a b c"
+    assert excerpt("x" * 300, 10) == "x" * 9 + "…"
