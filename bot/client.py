@@ -295,35 +295,41 @@ def quote_member_text(text: str, limit: int | None = None) -> str:
     return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
 
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one error policy for interactions: a short ephemeral answer for the member; expected errors
+    logged in one line, unexpected ones with their traceback. Used by the tree and by components."""
+    message, expected = describe_error(error)
+    command = interaction.command.qualified_name if interaction.command else "component"
+    if expected:
+        log.info(
+            "refused: %s by %s in guild %s: %s",
+            command,
+            interaction.user.id,
+            interaction.guild_id,
+            unwrap_error(error),
+        )
+    else:
+        log.error(
+            "%s failed (guild %s, user %s)",
+            command,
+            interaction.guild_id,
+            interaction.user.id,
+            exc_info=unwrap_error(error),
+        )
+    try:
+        await reply_ephemeral(interaction, message)
+    except discord.HTTPException:
+        log.warning("could not tell the member about the error of %s", command, exc_info=True)
+
+
 class WardenTree(app_commands.CommandTree["WardenBot"]):
-    """The command tree with the one error policy for slash commands, context menus and modals."""
+    """The command tree with the one error policy for slash commands and context menus."""
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
         """Short ephemeral message for the member; the traceback, for unexpected errors, to the log."""
-        message, expected = describe_error(error)
-        command = interaction.command.qualified_name if interaction.command else "?"
-        if expected:
-            log.info(
-                "command refused: /%s by %s in guild %s: %s",
-                command,
-                interaction.user.id,
-                interaction.guild_id,
-                unwrap_error(error),
-            )
-        else:
-            log.error(
-                "command /%s failed (guild %s, user %s)",
-                command,
-                interaction.guild_id,
-                interaction.user.id,
-                exc_info=unwrap_error(error),
-            )
-        try:
-            await reply_ephemeral(interaction, message)
-        except discord.HTTPException:
-            log.warning("could not tell the member about the error of /%s", command, exc_info=True)
+        await report_error(interaction, error)
 
 
 # --------------------------------------------------------------------------- the bot

@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def hierarchy_problem(guild: discord.Guild, member: discord.Member) -> str | None:
-    """Why the bot cannot act on ``member`` (owner, or a top role at or above the bot's), if it can't."""
+def bot_blocked_by(guild: discord.Guild, member: discord.Member) -> str | None:
+    """What stops the bot acting on ``member``: ``"server owner"``, or the name of their top role when
+    it is at or above the bot's; ``None`` when nothing does."""
     if member.id == guild.owner_id:
-        return "they own the server"
+        return "server owner"
     me = guild.me
     if me is not None and member.top_role >= me.top_role:
-        return f"their top role ({member.top_role.name}) is at or above mine ({me.top_role.name})"
+        return member.top_role.name
     return None
 
 
@@ -88,9 +89,9 @@ class DiscordActions:
         member = await self._member(user_id)
         if member is None:
             raise ActionFailedError("the member left the server")
-        problem = hierarchy_problem(self.guild, member)
-        if problem is not None:
-            raise ActionFailedError(f"role hierarchy: {problem}", permission="moderate_members")
+        blocked = bot_blocked_by(self.guild, member)
+        if blocked is not None:
+            raise ActionFailedError(f"role hierarchy: {blocked} is at or above my top role")
         until = timedelta(minutes=minutes) if minutes else None
         try:
             await member.timeout(until, reason=reason[:512] or None)

@@ -8,12 +8,12 @@ restarts, with no stored view. The appeal lands in the mod queue linked to its c
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.client import report_error
 from bot.errors import WardenError
 from bot.events import APPEAL_EVENT, AppealEvent
 from bot.moderation.infractions import APPEAL_CHARS
@@ -21,27 +21,12 @@ from bot.moderation.infractions import APPEAL_CHARS
 if TYPE_CHECKING:
     from bot.client import WardenBot
 
-log = logging.getLogger(__name__)
-
 APPEAL_TEMPLATE = r"warden:appeal:(?P<guild_id>[0-9]{1,20}):(?P<case_number>[0-9]{1,10})"
 
 
 def appeal_custom_id(guild_id: int, case_number: int) -> str:
     """The persistent custom id of the Appeal button of a case."""
     return f"warden:appeal:{guild_id}:{case_number}"
-
-
-async def _refuse(interaction: discord.Interaction, error: Exception) -> None:
-    """Tell the member why, briefly; log anything unexpected."""
-    if isinstance(error, WardenError):
-        message = error.user_message
-    else:
-        log.error("appeal failed", exc_info=error)
-        message = "Something went wrong with your appeal; please try again later."
-    if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=True)
-    else:
-        await interaction.response.send_message(message, ephemeral=True)
 
 
 class AppealModal(discord.ui.Modal):
@@ -73,7 +58,7 @@ class AppealModal(discord.ui.Modal):
                 text=self.text.value,
             )
         except Exception as error:
-            await _refuse(interaction, error)
+            await report_error(interaction, error)
             return
         await interaction.response.send_message(
             f"Your appeal of case #{case.case_number} was sent to the moderators. They will get back to you.",
@@ -123,7 +108,7 @@ class AppealButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=APPE
             if case.pardoned:
                 raise WardenError(f"Case #{case.case_number} was already pardoned.")
         except Exception as error:
-            await _refuse(interaction, error)
+            await report_error(interaction, error)
             return
         await interaction.response.send_modal(AppealModal(self.guild_id, self.case_number))
 

@@ -19,7 +19,7 @@ from bot.events import DecisionEvent
 from bot.moderation.infractions import InfractionOutcome, InfractionRequest
 from bot.policy.decision import Action
 from bot.storage.cases import CaseType
-from cogs.warnings.actions import DiscordActions
+from cogs.warnings.actions import DiscordActions, bot_blocked_by
 from cogs.warnings.render import case_embed, case_line, label_list, what_happened
 
 if TYPE_CHECKING:
@@ -44,11 +44,9 @@ def check_hierarchy(guild: discord.Guild, moderator: discord.Member, target: dis
         raise InvalidTargetError(target.id, "You can't use this on yourself.")
     if target.bot:
         raise InvalidTargetError(target.id, "That's a bot: Warden only handles members.")
-    if target.id == guild.owner_id:
-        raise HierarchyError(target.id, blocked_by="bot", role_name="server owner")
-    me = guild.me
-    if me is not None and target.top_role >= me.top_role:
-        raise HierarchyError(target.id, blocked_by="bot", role_name=target.top_role.name)
+    blocked = bot_blocked_by(guild, target)
+    if blocked is not None:
+        raise HierarchyError(target.id, blocked_by="bot", role_name=blocked)
     if moderator.id != guild.owner_id and target.top_role >= moderator.top_role:
         raise HierarchyError(target.id, blocked_by="moderator", role_name=target.top_role.name)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simcord.enums import MessageType
+
 from tests.e2e.conftest import CLEAN, INSULT, World
 
 
@@ -68,6 +70,8 @@ async def test_bots_webhooks_and_system_messages_are_not_scored(world: World) ->
     await other_bot.send(world.news, INSULT)
     hook = world.guild.create_webhook(world.news, "rss")
     await hook.send(INSULT)
+    world.guild.create_system_message(world.news, MessageType.NEW_MEMBER, author=world.alice)
+    await world.env.settle()
 
     assert await world.cases() == []
     stats = await world.database.run(world.bot.services.scores.stats_today, world.guild.id)

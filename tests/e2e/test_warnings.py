@@ -174,7 +174,7 @@ async def test_appeal_from_the_dm_lands_in_the_queue_linked_to_its_case(world: W
     assert "already waiting" in second.response.content
 
 
-async def test_only_the_member_can_appeal_and_the_button_survives_a_restart(world: World) -> None:
+async def test_appeal_button_survives_a_restart(world: World) -> None:
     await world.alice.send(world.news, INSULT)
     (dm,) = world.dms(world.alice)
     services = world.bot.services
