@@ -28,13 +28,9 @@ def _root(
 
 
 def _register_subcommands() -> None:
-    from bot.cli import replay
+    from bot.cli import replay, sources
 
     replay.register(app)
-    try:
-        from bot.cli import sources
-    except ImportError:  # the context feature is optional while it is being built
-        return
     sources.register(app)
 
 
