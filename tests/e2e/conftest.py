@@ -5,8 +5,8 @@ Warden world on top. Reuse them in any ``tests/e2e/test_*.py``:
 
 ``warden_settings``   :class:`bot.settings.Settings` with a fake token and ``tmp_path/warden.db``.
 ``warden_database``   the open :class:`bot.storage.database.Database` on that file (closed at teardown).
-``warden_scorer``     the scorer front the bot uses: the embedded model behind the micro-batcher when it
-                      is available, else :class:`KeywordBackend` (deterministic, see below) behind it.
+``warden_scorer``     the scorer front the bot uses: the micro-batcher over the real embedded model
+                      (``WARDEN_TEST_BACKEND=keyword``: over the deterministic :class:`KeywordBackend`).
 ``simcord_bot``       ``create_bot(settings, database=..., scorer=...)``: every cog under ``cogs/``
                       plus ``extra_cogs`` from the ``warden_extra_cogs`` fixture (override it).
 ``simcord_env``       (simcord's plugin) the running environment; the bot is at READY.
@@ -28,12 +28,11 @@ Warden world on top. Reuse them in any ``tests/e2e/test_*.py``:
 
     world.env / world.bot / world.database    the simcord Env, the WardenBot, its Database
 
-Texts that score as toxic with every backend the fixture may pick: :data:`INSULT`,
-:data:`INSULT_2` (warn with the default policy), :data:`THREAT` (queue); clean: :data:`CLEAN`.
+Texts that score as toxic with either backend: :data:`INSULT`, :data:`INSULT_2`, :data:`INSULT_3` (each a
+plain ``warn`` with the default policy), :data:`THREAT` (``queue``); clean: :data:`CLEAN`.
 
 Scorers: :func:`build_test_scorer` (a started MicroBatcher over :func:`shared_backend`, one backend per
-session) for tests that build their own bot; ``WARDEN_TEST_BACKEND=keyword`` forces the deterministic
-:class:`KeywordBackend` even when the embedded model is there.
+session) for tests that build their own bot.
 
 Expected command failures (a refused check, a hierarchy error) pass through the tree's error handler,
 which simcord records: a test that provokes one must acknowledge it with :func:`expect_error`
@@ -55,14 +54,15 @@ import simcord
 from simcord import Env
 
 from bot.client import WardenBot, create_bot, unwrap_error
-from bot.scoring.base import LABELS, Scores, ScoringError
+from bot.scoring.base import LABELS, Scores
 from bot.scoring.batcher import MicroBatcher
 from bot.scoring.registry import build_backend
 from bot.settings import Settings
 from bot.storage.database import Database
 
-INSULT = "You are a complete idiot and a pathetic moron, shut up."
-INSULT_2 = "What a stupid worthless idiot you are, nobody wants your garbage."
+INSULT = "What an idiot you are, honestly."
+INSULT_2 = "Only an idiot would believe this, you clown."
+INSULT_3 = "You absolute moron, learn to read."
 THREAT = "I will find you and kill you, you disgusting idiot."
 CLEAN = "Thanks for the link, the article about the summit was interesting."
 
@@ -77,7 +77,10 @@ _TOXIC_WORDS = {
 
 
 class KeywordBackend:
-    """A deterministic stand-in scorer (the ScorerBackend contract): known words -> fixed scores."""
+    """A deterministic stand-in scorer (the ScorerBackend contract): known words -> fixed scores.
+
+    For debugging a failing e2e test apart from the model (``WARDEN_TEST_BACKEND=keyword``) and for
+    tests that need a backend without loading the model."""
 
     name = "keyword-test"
     model_version = "keyword-test-1"
@@ -97,13 +100,10 @@ class KeywordBackend:
 
 
 def _build_backend() -> Any:
-    """The embedded model when it is there (and not switched off by WARDEN_TEST_BACKEND=keyword)."""
+    """The embedded model (shipped in the repo); :class:`KeywordBackend` with WARDEN_TEST_BACKEND=keyword."""
     if os.environ.get("WARDEN_TEST_BACKEND", "") == "keyword":
         return KeywordBackend()
-    try:
-        return build_backend("embedded")
-    except (ImportError, ScoringError):  # the embedded model is not in this checkout
-        return KeywordBackend()
+    return build_backend("embedded")
 
 
 _BACKEND_CACHE: dict[str, Any] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.errors import CaseNotFoundError, HierarchyError
-from tests.e2e.conftest import INSULT, INSULT_2, World, expect_error
+from tests.e2e.conftest import INSULT, INSULT_2, INSULT_3, World, expect_error
 
 
 async def test_closed_dms_are_recorded_not_fatal(world: World) -> None:
@@ -23,7 +23,7 @@ async def test_closed_dms_are_recorded_not_fatal(world: World) -> None:
 async def test_third_warning_in_a_day_escalates_to_timeout(world: World) -> None:
     first = await world.alice.send(world.news, INSULT)
     second = await world.alice.send(world.news, INSULT_2)
-    third = await world.alice.send(world.news, INSULT + " Again.")
+    third = await world.alice.send(world.news, INSULT_3)
 
     cases = await world.cases(world.alice)
     assert [case.type.value for case in cases] == ["warn", "warn", "timeout"]
@@ -99,7 +99,7 @@ async def test_pardoned_warnings_stop_counting_toward_escalation(world: World) -
     await world.alice.send(world.news, INSULT)
     await world.alice.send(world.news, INSULT_2)
     await world.moderator.slash(world.news, "pardon", case=1, reason="context")
-    await world.alice.send(world.news, INSULT + " Again.")
+    await world.alice.send(world.news, INSULT_3)
 
     assert [case.type.value for case in await world.cases(world.alice)] == ["warn", "warn", "warn"]
 
