@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import sys
@@ -46,6 +47,17 @@ def check_policy(path: object) -> None:
     default = load_default_policy()
     if path is not None:
         load_policy_file(path, base=default)  # type: ignore[arg-type]
+
+
+def check_extra_cogs(modules: Sequence[str]) -> None:
+    """Import each deployment cog now, so a typo stops the start before connecting (``ValueError``)."""
+    for module in modules:
+        try:
+            imported = importlib.import_module(module)
+        except Exception as error:
+            raise ValueError(f"cannot import {module!r}: {type(error).__name__}: {error}") from None
+        if not callable(getattr(imported, "setup", None)):
+            raise ValueError(f"{module!r} has no setup(bot) function: it is not a discord.py extension")
 
 
 async def _run(settings: object) -> int:
@@ -106,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_policy(settings.config_path)
     except PolicyConfigError as error:
         return _fail(f"invalid policy: {error}", EXIT_CONFIG)
+    try:
+        check_extra_cogs(settings.extra_cogs)
+    except ValueError as error:
+        return _fail(f"WARDEN_EXTRA_COGS: {error}", EXIT_CONFIG)
     try:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C during shutdown

@@ -55,6 +55,16 @@ def test_invalid_policy_file_is_one_line_naming_the_key(tmp_path: Path) -> None:
     assert line.startswith("warden: error: invalid policy:") and "thresholds.insult" in line
 
 
+def test_unknown_extra_cog_is_one_line(tmp_path: Path) -> None:
+    done = run_bot(
+        {"DISCORD_TOKEN": "x", "WARDEN_EXTRA_COGS": "mycogs.nope", "WARDEN_DB_PATH": str(tmp_path / "w.db")}
+    )
+
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("warden: error: WARDEN_EXTRA_COGS: cannot import 'mycogs.nope'")
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "fragment"),
     [
