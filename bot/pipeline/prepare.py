@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.pipeline.address import addresses_someone
 from bot.pipeline.characters import fold_letters, map_homoglyphs, remove_invisible
 from bot.pipeline.chunking import chunk_text
 from bot.pipeline.deobfuscate import deobfuscate_words
@@ -26,7 +27,8 @@ class PreparedText:
     the windows to score (the caller scores each and takes the per-label max), empty exactly when
     ``is_empty`` (no text, or punctuation only); ``urls`` the links of the original in order of
     appearance, deduplicated (kept for the context feature); ``mentions`` the mentioned user ids, in
-    order, deduplicated.
+    order, deduplicated; ``addressed`` whether it speaks to someone in the conversation (second
+    person or a mention: see :mod:`bot.pipeline.address`).
     """
 
     original: str
@@ -35,6 +37,7 @@ class PreparedText:
     urls: tuple[str, ...]
     mentions: tuple[int, ...]
     is_empty: bool
+    addressed: bool = False
 
 
 def _tidy_whitespace(text: str) -> str:
@@ -77,4 +80,5 @@ def prepare(text: str, *, max_words: int = DEFAULT_MAX_WORDS, overlap: int | Non
         urls=urls,
         mentions=mentions,
         is_empty=not chunks,
+        addressed=addresses_someone(normalized, mentions=len(mentions)),
     )

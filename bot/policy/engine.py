@@ -10,7 +10,9 @@ Order of the checks, first match wins:
    fired label falls in the highest band whose ``min`` is <= its score (the lowest band when its score
    is below every band). Its action is, most specific first: the channel's ``label_actions``, the
    server's ``label_actions``, the channel's ``actions`` (per band), the band's action; then a score
-   below the label's ``log_below`` caps the action at ``log``. The message's action is the strongest
+   below the label's ``log_below`` caps the action at ``log``; an ``insult`` in a message that
+   addresses nobody in the conversation (``addressed=False``) is capped at ``unaddressed_insults``.
+   The message's action is the strongest
    of its fired labels (ties: the higher score, then detoxify's label order).
 6. a ``warn`` is escalated by the ladder: the author's warnings and timeouts within a rung's
    ``within_hours`` (older ones decay and stop counting), plus this one, reaching the rung's
@@ -63,6 +65,7 @@ class _Fired:
     band: str
     action: Action
     capped_by: float | None  # the log_below that capped the action, if it did
+    unaddressed: bool = False  # capped because the insult addresses nobody in the conversation
 
 
 def ordinal(number: int) -> str:
@@ -87,7 +90,9 @@ def _threshold(label: str, settings: PolicySettings, override: ChannelOverride |
     return (override.thresholds.get(label) if override else None) or settings.thresholds[label]
 
 
-def _fired_labels(scores: Scores, settings: PolicySettings, override: ChannelOverride | None) -> list[_Fired]:
+def _fired_labels(
+    scores: Scores, settings: PolicySettings, override: ChannelOverride | None, addressed: bool | None
+) -> list[_Fired]:
     fired: list[_Fired] = []
     for label in LABELS:
         score = scores[label]
@@ -102,7 +107,11 @@ def _fired_labels(scores: Scores, settings: PolicySettings, override: ChannelOve
         capped_by = None
         if log_below is not None and score < log_below and action.rank > Action.LOG.rank:
             action, capped_by = Action.LOG, log_below
-        fired.append(_Fired(label, score, threshold, band.name, action, capped_by))
+        unaddressed = False
+        cap = settings.unaddressed_insults
+        if label == "insult" and addressed is False and action.rank > cap.rank:
+            action, unaddressed = cap, True
+        fired.append(_Fired(label, score, threshold, band.name, action, capped_by, unaddressed))
     fired.sort(key=lambda item: (-item.score, LABELS.index(item.label)))
     return fired
 
@@ -111,6 +120,8 @@ def _describe(item: _Fired) -> str:
     text = f"{item.label} {item.score:.2f} ≥ {item.threshold:.2f} (band: {item.band} → "
     if item.capped_by is not None:
         return text + f"log, below log_below {item.capped_by:.2f})"
+    if item.unaddressed:
+        return text + f"{item.action.value}: addresses nobody in the conversation)"
     return text + f"{item.action.value})"
 
 
@@ -140,11 +151,14 @@ def evaluate(
     channel_id: int | None = None,
     author_role_ids: Collection[int] = (),
     now: datetime | None = None,
+    addressed: bool | None = None,
 ) -> Decision:
     """Decide what to do about one message (see the module docstring for the order of the checks).
 
     ``channel_id=None`` (offline replay) skips the channel checks; ``history=None`` is an author with
-    no recent infractions; ``now`` defaults to the current UTC time.
+    no recent infractions; ``now`` defaults to the current UTC time; ``addressed`` says whether the
+    message speaks to someone in the conversation (second person, a mention, a reply: see
+    :mod:`bot.pipeline.address`), ``None`` when unknown (no cap applies).
     """
     override = settings.channel(channel_id)
     dry_run = override.dry_run if override is not None and override.dry_run is not None else settings.dry_run
@@ -158,7 +172,7 @@ def evaluate(
     if settings.exempt_roles and any(role in settings.exempt_roles for role in author_role_ids):
         return Decision(Action.NONE, reason="exempt role", dry_run=dry_run)
 
-    fired = _fired_labels(scores, settings, override)
+    fired = _fired_labels(scores, settings, override, addressed)
     if not fired:
         return Decision(Action.NONE, reason=_miss_reason(scores, settings, override), dry_run=dry_run)
 

@@ -144,6 +144,7 @@ class PolicySettings(_Model):
     bands: Annotated[list[Band], Field(min_length=1, max_length=10)]
     label_actions: dict[Label, dict[BandName, Action]] = {}
     log_below: dict[Label, Fraction] = {}
+    unaddressed_insults: Action = Action.LOG
     timeout_minutes: TimeoutMinutes = 10
     escalation: list[EscalationRung] = []
     watched_channels: list[Snowflake] = []

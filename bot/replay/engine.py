@@ -68,23 +68,29 @@ class ReplayEngine:
         """Score and decide every message; ``progress`` is called with the number just scored."""
         started = time.perf_counter()
         scores: list[Scores] = []
+        addressed: list[bool] = []
         for start in range(0, len(messages), SCORE_SLICE):
             batch = messages[start : start + SCORE_SLICE]
             prepared = [prepare(message.content) for message in batch]
+            addressed.extend(item.addressed for item in prepared)
             scores.extend(scored.scores for scored in self.service.score_many(prepared))
             if progress is not None:
                 progress(len(batch))
 
         warnings_by_author: dict[str, list[datetime]] = defaultdict(list)
         rows: list[ReplayRow] = []
-        for index, (message, message_scores) in enumerate(zip(messages, scores, strict=True)):
+        for index, (message, message_scores, speaks_to_someone) in enumerate(
+            zip(messages, scores, addressed, strict=True)
+        ):
             now = message.timestamp or REPLAY_EPOCH + timedelta(minutes=index)
             if now.tzinfo is None:
                 now = now.replace(tzinfo=UTC)
             # A plain-text thread has no authors: each line is its own author, so nothing escalates.
             author_key = message.author if message.author is not None else f"line-{message.line}"
             history = AuthorHistory(warnings=list(warnings_by_author[author_key]))
-            decision = evaluate(message_scores, self.policy, history=history, now=now)
+            decision = evaluate(
+                message_scores, self.policy, history=history, now=now, addressed=speaks_to_someone
+            )
             if decision.action in (Action.WARN, Action.TIMEOUT) and not decision.dry_run:
                 warnings_by_author[author_key].append(now)
             rows.append(

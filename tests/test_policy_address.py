@@ -1,0 +1,82 @@
+"""Insults that address nobody in the conversation (jeers at public figures) are capped by policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.pipeline import prepare
+from bot.pipeline.address import addresses_someone
+from bot.policy import evaluate, load_default_policy
+from bot.policy.decision import Action
+from bot.scoring.base import Scores
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "marta you are a complete idiot",
+        "Shut up, nobody asked YOU",
+        "your argument is moronic",
+        "y'all are clowns",
+        "u r an idiot",
+    ],
+)
+def test_second_person_addresses_someone(text: str) -> None:
+    assert addresses_someone(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The energy minister is a clown and a liar",
+        "Trump and his idiot advisors",
+        "Youth unemployment rose to 14% in the union",
+        "The U.S. embassy in Damascus",
+        "Marguerite Yourcenar wrote that",
+    ],
+)
+def test_third_person_does_not(text: str) -> None:
+    assert not addresses_someone(text)
+
+
+def test_a_mention_addresses_someone() -> None:
+    assert prepare("<@123456789012345678> is a clown").addressed
+    assert not prepare("the minister is a clown").addressed
+
+
+INSULT = Scores(toxicity=0.9, insult=0.95)
+
+
+def test_addressed_insult_warns_unaddressed_is_logged() -> None:
+    policy = load_default_policy()
+    direct = evaluate(INSULT, policy, addressed=True)
+    jeer = evaluate(INSULT, policy, addressed=False)
+    unknown = evaluate(INSULT, policy)
+    assert direct.action is Action.WARN
+    assert unknown.action is Action.WARN
+    assert jeer.action is Action.LOG
+    assert "addresses nobody" in jeer.reason
+    assert jeer.labels == direct.labels
+
+
+def test_the_cap_never_touches_identity_attacks_or_threats() -> None:
+    policy = load_default_policy()
+    attack = Scores(toxicity=0.95, identity_attack=0.9, insult=0.9)
+    assert evaluate(attack, policy, addressed=False).action is Action.QUEUE
+    threat = Scores(toxicity=0.9, threat=0.9)
+    assert evaluate(threat, policy, addressed=False).action is Action.QUEUE
+
+
+def test_servers_can_treat_jeers_like_direct_insults() -> None:
+    policy = load_default_policy().merged({"unaddressed_insults": "warn"})
+    assert evaluate(INSULT, policy, addressed=False).action is Action.WARN
+
+
+def test_unaddressed_insults_are_not_escalated() -> None:
+    from datetime import UTC, datetime
+
+    from bot.policy import AuthorHistory
+
+    now = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    history = AuthorHistory(warnings=[now, now])
+    assert evaluate(INSULT, load_default_policy(), history=history, now=now, addressed=False).action is Action.LOG
