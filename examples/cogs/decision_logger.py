@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class DecisionLogger(WardenCog):
     """Listens to ``warden_decision`` and writes each event, without the message text, as JSON."""
 
-    feature = "decision_logger"
+    feature = "decision_logger"  # the name for /warden cog enable|disable
 
     def __init__(self, bot: WardenBot, path: Path | None = None) -> None:
         super().__init__(bot)
@@ -40,7 +40,7 @@ class DecisionLogger(WardenCog):
     @commands.Cog.listener()
     async def on_warden_decision(self, event: DecisionEvent) -> None:
         """One decision: keep it, log it, append it to the file."""
-        if not await self.enabled_in(event.guild_id):
+        if not await self.enabled_in(event.guild_id):  # switched off in this server
             return
         self.received.append(event)
         record = event.to_dict()
@@ -48,7 +48,7 @@ class DecisionLogger(WardenCog):
         line = json.dumps(record, sort_keys=True)
         log.info("warden decision %s", line)
         if self.path is not None:
-            await asyncio.to_thread(self._append, line)
+            await asyncio.to_thread(self._append, line)  # never block the event loop on disk
 
     def _append(self, line: str) -> None:
         assert self.path is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,10 @@ async def test_plugin_can_be_switched_off_per_server(world: World) -> None:
     await world.alice.send(world.news, INSULT)
 
     assert list(world.bot.get_cog("DecisionLogger").received) == []
+
+
+def test_the_documented_example_is_the_shipped_one() -> None:
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "examples" / "cogs" / "decision_logger.py").read_text()
+    code = source[source.index('"""', 3) + 3 :].lstrip("\n")
+    assert f"```python\n{code}```" in (root / "docs" / "writing-a-cog.md").read_text()
