@@ -27,11 +27,19 @@ class FakeActions:
 
     guild_name = "News Club"
 
-    def __init__(self, *, dm_fails: bool = False, timeout_fails: bool = False, modlog_fails: bool = False):
+    def __init__(
+        self,
+        *,
+        dm_fails: bool = False,
+        timeout_fails: bool = False,
+        modlog_fails: bool = False,
+        ban_fails: bool = False,
+    ):
         self.calls: list[tuple[str, object]] = []
         self.dm_fails = dm_fails
         self.timeout_fails = timeout_fails
         self.modlog_fails = modlog_fails
+        self.ban_fails = ban_fails
 
     async def dm(self, user_id: int, notice: Notice) -> None:
         self.calls.append(("dm", notice))
@@ -45,6 +53,11 @@ class FakeActions:
         self.calls.append(("timeout", minutes))
         if self.timeout_fails:
             raise ActionFailedError("missing the Moderate Members permission", permission="moderate_members")
+
+    async def ban(self, user_id: int, reason: str) -> None:
+        self.calls.append(("ban", user_id))
+        if self.ban_fails:
+            raise ActionFailedError("missing the Ban Members permission", permission="ban_members")
 
     async def post_modlog(self, entry: ModlogEntry) -> None:
         self.calls.append(("modlog", entry))
@@ -163,6 +176,17 @@ async def test_failed_timeout_is_recorded_and_does_not_block_the_next(service: I
     )
     assert retry.case.active and retry.case.case_number == 2
     await service.scheduler.aclose()
+
+
+async def test_ban_dms_before_banning_and_a_refused_ban_is_not_in_effect(service: InfractionService) -> None:
+    actions = FakeActions()
+    banned = await service.apply(actions, warn(kind=CaseType.BAN))
+    assert actions.steps == ["dm", "ban", "modlog"]
+    assert banned.case.active and banned.case.type is CaseType.BAN
+
+    refused = await service.apply(FakeActions(ban_fails=True), warn(kind=CaseType.BAN, message_id=101))
+    assert refused.action_error == "ban: missing the Ban Members permission"
+    assert not refused.case.active
 
 
 async def test_second_active_timeout_is_refused(service: InfractionService) -> None:

@@ -6,7 +6,8 @@ says what happened:
 1. **record** the case (per-server number, one case of a type per message, one active timeout);
 2. **DM** the member: the reason, the labels, the excerpt, how to appeal (a refused DM, e.g. closed
    DMs, is recorded on the case as ``dm_sent = false`` and ``dm_error``, never fatal);
-3. **act**: delete the message, time the member out (or lift the timeout on a pardon);
+3. **act**: delete the message, time the member out or ban them (or lift the timeout on a pardon); an
+   act Discord refuses is recorded (``action_error``) and its case ended, so it is not "in effect";
 4. **modlog**: post the case in the server's modlog channel;
 5. **schedule the expiry** (timeouts): a timer ends the case when it runs out; timers are
    rescheduled from the database on start (:meth:`InfractionService.reschedule`).
@@ -115,6 +116,10 @@ class ModerationActions(Protocol):
 
     async def timeout(self, user_id: int, minutes: int | None, reason: str) -> None:
         """Time the member out for ``minutes`` (``None`` lifts the timeout); :class:`ActionFailedError`."""
+        ...
+
+    async def ban(self, user_id: int, reason: str) -> None:
+        """Ban the member (their messages stay); raise :class:`ActionFailedError` when refused."""
         ...
 
     async def post_modlog(self, entry: ModlogEntry) -> None:
@@ -231,7 +236,11 @@ class InfractionService:
     # ------------------------------------------------------------------ apply
 
     async def apply(self, actions: ModerationActions, request: InfractionRequest) -> InfractionOutcome:
-        """Record, DM, act, modlog, schedule the expiry. Never raises for Discord refusals."""
+        """Record, DM, act, modlog, schedule the expiry. Never raises for Discord refusals.
+
+        Handles every case type: ``warn`` and ``note`` have no act, ``delete`` deletes
+        (``delete_message``), ``timeout`` times out (``timeout_minutes``, expires), ``ban`` bans (the DM
+        goes first: a banned member shares no server with the bot any more)."""
         duration = None
         if request.kind is CaseType.TIMEOUT:
             if not request.timeout_minutes or request.timeout_minutes < 1:
@@ -300,12 +309,16 @@ class InfractionService:
                 await actions.delete(request.channel_id, request.message_id)
             except ActionFailedError as error:
                 action_errors.append(f"delete: {error.reason}")
-        if case.type is CaseType.TIMEOUT:
+        lasting_act = {CaseType.TIMEOUT: "timeout", CaseType.BAN: "ban"}.get(case.type)
+        if lasting_act is not None:
             try:
-                await actions.timeout(request.user_id, request.timeout_minutes, request.reason)
+                if case.type is CaseType.TIMEOUT:
+                    await actions.timeout(request.user_id, request.timeout_minutes, request.reason)
+                else:
+                    await actions.ban(request.user_id, request.reason)
             except ActionFailedError as error:
-                action_errors.append(f"timeout: {error.reason}")
-                # The timeout did not happen: the case must not block the next one.
+                action_errors.append(f"{lasting_act}: {error.reason}")
+                # It did not happen: the case is not in effect and must not block the next one.
                 await self.database.run(self.cases.expire, request.guild_id, case.case_number)
                 case = await self._get(request.guild_id, case.case_number)
         action_error = "; ".join(action_errors) or None

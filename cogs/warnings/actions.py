@@ -102,6 +102,22 @@ class DiscordActions:
         except discord.HTTPException as error:
             raise ActionFailedError(_http_reason(error)) from error
 
+    async def ban(self, user_id: int, reason: str) -> None:
+        """Ban the member (their messages stay: the moderators may still need them)."""
+        member = self.guild.get_member(user_id)
+        if member is not None:
+            blocked = bot_blocked_by(self.guild, member)
+            if blocked is not None:
+                raise ActionFailedError(f"role hierarchy: {blocked} is at or above my top role")
+        try:
+            await self.guild.ban(
+                discord.Object(id=user_id), reason=reason[:512] or None, delete_message_seconds=0
+            )
+        except discord.Forbidden as error:
+            raise ActionFailedError("missing the Ban Members permission", permission="ban_members") from error
+        except discord.HTTPException as error:
+            raise ActionFailedError(_http_reason(error)) from error
+
     async def post_modlog(self, entry: ModlogEntry) -> None:
         """Post in the server's modlog channel; none configured: nothing to do."""
         policy = await self.bot.services.policies.get(self.guild.id)

@@ -12,6 +12,7 @@ COLOURS = {
     CaseType.WARN: discord.Colour.gold(),
     CaseType.DELETE: discord.Colour.orange(),
     CaseType.TIMEOUT: discord.Colour.red(),
+    CaseType.BAN: discord.Colour.dark_red(),
     CaseType.NOTE: discord.Colour.light_grey(),
 }
 FIELD_LIMIT = 1000
@@ -32,6 +33,8 @@ def what_happened(kind: CaseType, minutes: int | None) -> str:
         return f"timed out for {minutes} minutes" if minutes else "timed out"
     if kind is CaseType.DELETE:
         return "had a message removed"
+    if kind is CaseType.BAN:
+        return "banned"
     if kind is CaseType.NOTE:
         return "got a note"
     return "warned"
