@@ -168,9 +168,7 @@ async def simcord_bot(
         warden_settings, database=warden_database, scorer=warden_scorer, extra_cogs=warden_extra_cogs
     )
     yield bot
-    await bot.close_services()
-    if bot.services.session is not None and not bot.services.session.closed:
-        await bot.services.session.close()
+    await bot.close_services()  # what setup_hook built (the HTTP session); the fixtures close the rest
 
 
 @dataclass

@@ -130,8 +130,6 @@ async def test_commands_sync_to_the_test_guild_when_set(tmp_path: Path, warden_s
         result = await admin.slash(channel, "warden status")
         assert result.response.embeds[0].title == "Warden status"
     await bot.close_services()
-    if bot.services.session is not None:
-        await bot.services.session.close()
 
 
 async def test_graceful_shutdown_drains_the_scorer_and_closes_what_it_built(

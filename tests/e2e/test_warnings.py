@@ -66,8 +66,6 @@ async def test_expiries_are_rescheduled_on_start(world: World) -> None:
     (case,) = await world.cases(world.alice)
     assert not case.active
     await fresh.close_services()
-    if fresh.services.session is not None:
-        await fresh.services.session.close()
 
 
 async def test_warn_pardon_cases_and_case_commands(world: World) -> None:
@@ -186,8 +184,6 @@ async def test_appeal_button_survives_a_restart(world: World) -> None:
     shown = await world.alice.user.click(dm, label="Appeal")
     assert shown.modal is not None
     await fresh.close_services()
-    if fresh.services.session is not None:
-        await fresh.services.session.close()
 
 
 async def test_missing_bot_permission_is_named_to_the_moderator(world: World) -> None:
