@@ -114,13 +114,17 @@ class WarningsCog(WardenCog, name="Warnings"):
             return
         decision = event.decision
         labels = tuple(str(label) for label in decision.get("labels", ()))
+        reason = f"Automatic: flagged for {label_list(labels)}" if labels else "Automatic"
+        if decision.get("escalated_from"):
+            # the engine's reason ends with the rung that matched: "3rd warning in 24 h → timeout 10 min"
+            reason += f" ({str(decision.get('reason', '')).rsplit('; ', 1)[-1]})"
         outcome = await self.service.apply(
             actions,
             InfractionRequest(
                 guild_id=event.guild_id,
                 user_id=event.author_id,
                 kind=kind,
-                reason=f"Automatic: flagged for {label_list(labels)}" if labels else "Automatic",
+                reason=reason,
                 labels=labels,
                 content=event.content,
                 message_id=event.message_id,

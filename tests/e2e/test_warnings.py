@@ -33,7 +33,9 @@ async def test_third_warning_in_a_day_escalates_to_timeout(world: World) -> None
     # timeout removes the message that earned it; the warnings' messages stay
     remaining = {message.id for message in world.news.history()}
     assert first.id in remaining and second.id in remaining and third.id not in remaining
-    assert "timed out for 10 minutes" in world.dms(world.alice)[-1].embeds[0].title
+    dm = world.dms(world.alice)[-1].embeds[0]
+    assert "timed out for 10 minutes" in dm.title
+    assert "3rd warning in 24 h" in {field.name: field.value for field in dm.fields}["Reason"]
 
 
 async def test_timeout_expires_and_the_case_ends(world: World) -> None:
