@@ -123,3 +123,16 @@ async def test_admin_cannot_be_disabled(world: World) -> None:
     result = await world.admin.slash(world.news, "warden cog", action="disable", name="admin")
     assert "can't be switched off" in result.response.content
     expect_error(world.env, InvalidSettingError)
+
+
+async def test_setup_names_the_permission_warden_lacks_in_a_channel(world: World) -> None:
+    import discord
+
+    locked = world.guild.create_text_channel(
+        "locked-log", overwrites={world.guild.me: discord.PermissionOverwrite(send_messages=False)}
+    )
+
+    result = await world.admin.slash(world.news, "warden setup", modlog=locked)
+
+    assert "I am missing **Send Messages" in result.response.content
+    assert (await world.policy()).modlog_channel_id == locked.id
