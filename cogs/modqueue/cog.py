@@ -1,0 +1,466 @@
+"""The mod queue in Discord: entry messages with persistent buttons, ``/queue``, "Report to moderators".
+
+Entries come from the scoring decisions (``warden_decision``: queue, and delete/timeout for review),
+from appeals (``warden_appeal``, filed by the warnings cog) and from members' reports. Each is posted in
+the server's queue channel as an embed with persistent components (:mod:`cogs.modqueue.views`). The
+rules (who may act, resolve-once, rate limit, what a card shows) are :mod:`bot.moderation.queue`; the
+actions (delete, warn, timeout, ban, pardon) go through :class:`bot.moderation.infractions.InfractionService`
+like every other infraction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import WardenCheckFailure, WardenCog, describe_error, reply_ephemeral, unwrap_error
+from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
+from bot.events import AppealEvent, DecisionEvent
+from bot.moderation.infractions import ActionFailedError, InfractionRequest
+from bot.moderation.queue import (
+    REFUSAL,
+    ActionResult,
+    ModeratorCheck,
+    QueueAction,
+    QueueActionError,
+    QueueService,
+    ReportRateLimiter,
+    actions_for,
+    entry_card,
+    may_moderate,
+    missing_permission,
+    rate_limit_message,
+    timeout_minutes,
+)
+from bot.moderation.queue_actions import BanCallable, apply_ban
+from bot.storage.cases import CaseType
+from bot.storage.queue import QueueEntry, QueueSource
+from cogs.modqueue.embeds import NO_MENTIONS, card_embed, list_embed, stats_embed
+from cogs.modqueue.views import DYNAMIC_ITEMS, ReportModal, entry_view
+from cogs.warnings.cog import check_hierarchy
+
+if TYPE_CHECKING:
+    from bot.client import WardenBot
+    from bot.moderation.infractions import InfractionService
+    from bot.policy.settings import PolicySettings
+
+log = logging.getLogger(__name__)
+
+REPORT_MENU_NAME = "Report to moderators"
+
+CASE_TYPES: dict[QueueAction, CaseType] = {
+    QueueAction.DELETE: CaseType.DELETE,
+    QueueAction.WARN: CaseType.WARN,
+    QueueAction.TIMEOUT: CaseType.TIMEOUT,
+    QueueAction.BAN: CaseType.BAN,
+}
+
+
+def moderator_check(member: discord.Member) -> ModeratorCheck:
+    """What :func:`bot.moderation.queue.may_moderate` needs to know about ``member``."""
+    permissions = member.guild_permissions
+    return ModeratorCheck(
+        user_id=member.id,
+        manage_messages=permissions.manage_messages,
+        administrator=permissions.administrator,
+        ban_members=permissions.ban_members,
+        moderate_members=permissions.moderate_members,
+        role_ids=frozenset(role.id for role in member.roles),
+    )
+
+
+def moderator_roles(policy: PolicySettings) -> tuple[int, ...]:
+    """The server's configured moderator roles (``moderator_roles`` in the policy, once it has one)."""
+    return tuple(getattr(policy, "moderator_roles", ()) or ())
+
+
+def _banner(guild: discord.Guild) -> BanCallable:
+    """The Discord side of a ban (for :func:`bot.moderation.queue_actions.apply_ban`)."""
+
+    async def ban(user_id: int, reason: str) -> None:
+        try:
+            await guild.ban(discord.Object(id=user_id), reason=reason[:512] or None, delete_message_seconds=0)
+        except discord.Forbidden as error:
+            raise ActionFailedError(
+                "missing the Ban Members permission, or their top role is above mine",
+                permission="ban_members",
+            ) from error
+        except discord.HTTPException as error:
+            raise ActionFailedError(f"{error.status} {error.text or type(error).__name__}") from error
+
+    return ban
+
+
+async def _require_moderator(interaction: discord.Interaction) -> bool:
+    """App-command check for ``/queue``: Manage Messages or a configured moderator role, now."""
+    member = interaction.user
+    if not isinstance(member, discord.Member) or interaction.guild_id is None:
+        raise WardenCheckFailure(WardenError("This command only works in a server."))
+    bot: WardenBot = interaction.client  # type: ignore[assignment]
+    policy = await bot.services.policies.get(interaction.guild_id)
+    if not may_moderate(moderator_check(member), moderator_roles(policy)):
+        raise WardenCheckFailure(MissingPermissionError("manage_messages"))
+    return True
+
+
+class ModQueue(WardenCog, name="ModQueue"):
+    """The moderators' queue: entries with persistent buttons, ``/queue``, "Report to moderators"."""
+
+    queue_group = app_commands.Group(
+        name="queue",
+        description="The moderators' queue.",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_messages=True),
+    )
+
+    def __init__(self, bot: WardenBot) -> None:
+        super().__init__(bot)
+        services = self.services
+        self.service = QueueService(services.database, services.queue, services.cases)
+        self.reports = ReportRateLimiter()
+        self.report_menu = app_commands.ContextMenu(name=REPORT_MENU_NAME, callback=self.report_message)
+        self.report_menu.guild_only = True
+
+    @property
+    def infractions(self) -> InfractionService:
+        """The infraction service every action goes through."""
+        return self.services.infractions
+
+    async def cog_load(self) -> None:
+        """Register the persistent components and the "Report to moderators" menu."""
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.tree.add_command(self.report_menu)
+
+    async def cog_unload(self) -> None:
+        """Forget the persistent components and the menu."""
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.tree.remove_command(self.report_menu.name, type=self.report_menu.type)
+
+    # ------------------------------------------------------------------ entries in
+
+    @commands.Cog.listener()
+    async def on_warden_decision(self, event: DecisionEvent) -> None:
+        """Queue the message of a ``queue`` decision (and of ``delete``/``timeout``, for review)."""
+        if not await self.enabled_in(event.guild_id):
+            return
+        added = await self.service.add_decision(event)
+        if added is None:
+            return
+        entry, created = added
+        if created:
+            await self.publish(entry)
+
+    @commands.Cog.listener()
+    async def on_warden_appeal(self, event: AppealEvent) -> None:
+        """Post an appeal the warnings cog stored in the queue."""
+        if not await self.enabled_in(event.guild_id):
+            return
+        entry = await self.service.get(event.queue_entry_id)
+        if entry is not None and entry.queue_message_id is None:
+            await self.publish(entry)
+
+    async def _render(self, entry: QueueEntry) -> tuple[discord.Embed, discord.ui.View]:
+        case = await self.service.case_of(entry) if entry.case_id is not None else None
+        card = entry_card(entry, case)
+        view = entry_view(entry.id, appeal=entry.source is QueueSource.APPEAL, resolved=card.resolved)
+        return card_embed(card), view
+
+    async def _queue_channel(self, guild_id: int) -> discord.TextChannel | discord.Thread | None:
+        policy = await self.services.policies.get(guild_id)
+        guild = self.bot.get_guild(guild_id)
+        if policy.queue_channel_id is None or guild is None:
+            return None
+        channel = guild.get_channel_or_thread(policy.queue_channel_id)
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            log.warning("queue channel %s of guild %s not found", policy.queue_channel_id, guild_id)
+            return None
+        return channel
+
+    async def publish(self, entry: QueueEntry) -> discord.Message | None:
+        """Post ``entry`` in the server's queue channel (none configured: it waits in ``/queue list``)."""
+        channel = await self._queue_channel(entry.guild_id)
+        if channel is None:
+            return None
+        embed, view = await self._render(entry)
+        try:
+            message = await channel.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not post queue entry %s in guild %s", entry.id, entry.guild_id, exc_info=True)
+            return None
+        await self.service.set_message_id(entry, message.id)
+        return message
+
+    async def _refresh_queue_message(self, entry: QueueEntry, *, skip: int | None = None) -> None:
+        """Edit the entry's queue-channel message to its current state (``skip``: already edited)."""
+        if entry.queue_message_id is None or entry.queue_message_id == skip:
+            return
+        channel = await self._queue_channel(entry.guild_id)
+        if channel is None:
+            return
+        embed, view = await self._render(entry)
+        try:
+            await channel.get_partial_message(entry.queue_message_id).edit(embed=embed, view=view)
+        except discord.HTTPException:
+            log.warning("could not update queue message of entry %s", entry.id, exc_info=True)
+
+    # ------------------------------------------------------------------ buttons
+
+    async def reply_error(self, interaction: discord.Interaction, error: BaseException) -> None:
+        """The one error policy for components and modals: a short ephemeral answer, the log."""
+        message, expected = describe_error(error)
+        if expected:
+            log.info("mod queue: refused for %s: %s", interaction.user.id, unwrap_error(error))
+        else:
+            log.error("mod queue interaction failed", exc_info=unwrap_error(error))
+        try:
+            await reply_ephemeral(interaction, message)
+        except discord.HTTPException:
+            log.warning("could not tell %s about a mod queue error", interaction.user.id, exc_info=True)
+
+    async def handle_component(
+        self,
+        interaction: discord.Interaction,
+        entry_id: int,
+        action: QueueAction,
+        *,
+        timeout_choice: str | None = None,
+    ) -> None:
+        """A queue button was pressed (or a timeout duration chosen)."""
+        try:
+            await self._handle_component(interaction, entry_id, action, timeout_choice)
+        except Exception as error:
+            await self.reply_error(interaction, error)
+
+    async def _handle_component(
+        self, interaction: discord.Interaction, entry_id: int, action: QueueAction, timeout_choice: str | None
+    ) -> None:
+        guild = interaction.guild
+        member = interaction.user
+        if guild is None or not isinstance(member, discord.Member):
+            await reply_ephemeral(interaction, "The mod queue only works in a server.")
+            return
+        if not await self.enabled_in(guild.id):
+            raise CogDisabledError(self.feature, guild.id)
+        policy = await self.services.policies.get(guild.id)
+        check = moderator_check(member)
+        if not may_moderate(check, moderator_roles(policy)):
+            await reply_ephemeral(interaction, REFUSAL)
+            return
+        missing = missing_permission(check, action)
+        if missing is not None:
+            raise MissingPermissionError(missing)
+        entry = await self.service.get(entry_id)
+        if entry is None or entry.guild_id != guild.id:
+            await reply_ephemeral(interaction, "That queue entry no longer exists.")
+            return
+        if action not in actions_for(entry.source):
+            await reply_ephemeral(interaction, f"{action.label} does not apply to this entry.")
+            return
+        minutes = timeout_minutes(timeout_choice) if action is QueueAction.TIMEOUT else None
+
+        # Buttons show their loading state while the action runs; the message is edited afterwards.
+        await interaction.response.defer()
+        if action is QueueAction.CLAIM:
+            attempt = await self.service.claim(entry_id, member.id)
+        else:
+            act = self._act(guild, member, action, minutes)
+            attempt = await self.service.resolve(entry_id, member.id, action, act)
+        current = attempt.entry or entry
+        embed, view = await self._render(current)
+        await interaction.edit_original_response(embed=embed, view=view)
+        source_message = interaction.message.id if interaction.message else None
+        await self._refresh_queue_message(current, skip=source_message)
+        await interaction.followup.send(attempt.message(), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _act(
+        self, guild: discord.Guild, moderator: discord.Member, action: QueueAction, minutes: int | None
+    ) -> Callable[[QueueEntry], Awaitable[ActionResult]]:
+        """The Discord side of a resolution, run by the queue service under the entry's lock."""
+
+        async def act(entry: QueueEntry) -> ActionResult:
+            if action in (QueueAction.APPROVE, QueueAction.UPHOLD):
+                return ActionResult()
+            if action is QueueAction.PARDON:
+                return await self._pardon(guild, moderator, entry)
+            return await self._infraction(guild, moderator, entry, action, minutes)
+
+        return act
+
+    def _actions(self, guild: discord.Guild) -> Any:
+        actions = self.infractions.actions_for(guild.id)
+        if actions is None:
+            raise QueueActionError("the warnings feature is not loaded, so I can't act on members.")
+        return actions
+
+    async def _pardon(
+        self, guild: discord.Guild, moderator: discord.Member, entry: QueueEntry
+    ) -> ActionResult:
+        case = await self.service.case_of(entry)
+        if case is None:
+            raise QueueActionError("the appealed case could not be found.")
+        if case.pardoned:
+            return ActionResult(case.id, case.case_number, note="The case had already been pardoned.")
+        try:
+            pardoned = await self.infractions.pardon(
+                self._actions(guild),
+                guild.id,
+                case.case_number,
+                moderator_id=moderator.id,
+                reason=f"Appeal approved (queue entry #{entry.id})",
+            )
+        except CaseStateError:
+            return ActionResult(case.id, case.case_number, note="The case had already been pardoned.")
+        return ActionResult(pardoned.id, pardoned.case_number)
+
+    async def _infraction(
+        self,
+        guild: discord.Guild,
+        moderator: discord.Member,
+        entry: QueueEntry,
+        action: QueueAction,
+        minutes: int | None,
+    ) -> ActionResult:
+        if entry.author_id is None:
+            raise QueueActionError("this entry has no author to act on.")
+        target = guild.get_member(entry.author_id)
+        if action is not QueueAction.DELETE and target is not None:
+            try:
+                check_hierarchy(guild, moderator, target)
+            except WardenError as error:
+                raise QueueActionError(error.user_message) from error
+        what = ", ".join(entry.labels) or entry.reason or "a reported message"
+        request = InfractionRequest(
+            guild_id=guild.id,
+            user_id=entry.author_id,
+            kind=CASE_TYPES[action],
+            reason=f"Mod queue #{entry.id}: {what}"[:500],
+            moderator_id=moderator.id,
+            labels=entry.labels,
+            content=entry.excerpt or "",
+            message_id=entry.message_id,
+            channel_id=entry.channel_id,
+            jump_url=entry.jump_url,
+            timeout_minutes=minutes,
+            delete_message=action is QueueAction.DELETE,
+            scores=dict(entry.scores),
+        )
+        try:
+            if action is QueueAction.BAN:
+                outcome = await apply_ban(self.infractions, self._actions(guild), _banner(guild), request)
+            else:
+                outcome = await self.infractions.apply(self._actions(guild), request)
+        except WardenError as error:
+            raise QueueActionError(error.user_message) from error
+        notes: list[str] = []
+        if outcome.duplicate:
+            notes.append("The message already had this case: nothing was done again.")
+        if outcome.dm_error:
+            notes.append("The member could not be told by DM.")
+        if outcome.action_error:
+            notes.append(f"Discord refused: {outcome.action_error}.")
+        return ActionResult(outcome.case.id, outcome.case.case_number, note=" ".join(notes))
+
+    # ------------------------------------------------------------------ reports
+
+    def _report_limits(self, policy: PolicySettings) -> dict[str, float]:
+        return {"limit": policy.reports.limit, "window": policy.reports.window_minutes * 60.0}
+
+    async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Context menu: ask for an optional reason, then file the report."""
+        guild = interaction.guild
+        if guild is None:
+            await reply_ephemeral(interaction, "Reports only work in a server.")
+            return
+        if not await self.enabled_in(guild.id):
+            raise CogDisabledError(self.feature, guild.id)
+        if message.author.bot or message.webhook_id is not None:
+            await reply_ephemeral(interaction, "Only members' messages can be reported.")
+            return
+        if message.author.id == interaction.user.id:
+            await reply_ephemeral(interaction, "You can't report your own message.")
+            return
+        policy = await self.services.policies.get(guild.id)
+        allowed = self.reports.peek(guild.id, interaction.user.id, **self._report_limits(policy))  # type: ignore[arg-type]
+        if not allowed.allowed:
+            await reply_ephemeral(interaction, rate_limit_message(allowed.retry_after))
+            return
+        await interaction.response.send_modal(ReportModal(self, message))
+
+    async def file_report(
+        self, interaction: discord.Interaction, message: discord.Message, reason: str
+    ) -> None:
+        """The report modal was submitted: rate limit, queue (once per message), thank the member."""
+        guild = interaction.guild
+        assert guild is not None
+        policy = await self.services.policies.get(guild.id)
+        allowed = self.reports.hit(guild.id, interaction.user.id, **self._report_limits(policy))  # type: ignore[arg-type]
+        if not allowed.allowed:
+            await reply_ephemeral(interaction, rate_limit_message(allowed.retry_after))
+            return
+        try:
+            entry, created = await self.service.add_report(
+                guild_id=guild.id,
+                channel_id=message.channel.id,
+                message_id=message.id,
+                author_id=message.author.id,
+                reporter_id=interaction.user.id,
+                jump_url=message.jump_url,
+                content=message.content,
+                reason=reason,
+            )
+        except Exception:
+            self.reports.refund(guild.id, interaction.user.id)
+            raise
+        if not created:
+            await reply_ephemeral(
+                interaction, "Thanks! That message is already in the moderators' queue; they will look at it."
+            )
+            return
+        await reply_ephemeral(interaction, "Thanks for the report: the moderators will take a look.")
+        await self.publish(entry)
+
+    # ------------------------------------------------------------------ /queue
+
+    @queue_group.command(name="list", description="The oldest entries waiting in the queue.")
+    @app_commands.check(_require_moderator)
+    async def queue_list(self, interaction: discord.Interaction) -> None:
+        """Up to 10 waiting entries, oldest first."""
+        assert interaction.guild_id is not None
+        entries = await self.service.list_open(interaction.guild_id, limit=10)
+        total = await self.service.count_open(interaction.guild_id)
+        embed = list_embed(entries, total=total, now=datetime.now(UTC))
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @queue_group.command(name="next", description="The oldest entry nobody has claimed, with its buttons.")
+    @app_commands.check(_require_moderator)
+    async def queue_next(self, interaction: discord.Interaction) -> None:
+        """Show the oldest unclaimed entry (its buttons work here too)."""
+        assert interaction.guild_id is not None
+        entry = await self.service.next_open(interaction.guild_id)
+        if entry is None:
+            await reply_ephemeral(interaction, "Nothing waiting: every entry is resolved or claimed.")
+            return
+        embed, view = await self._render(entry)
+        await interaction.response.send_message(
+            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @queue_group.command(name="stats", description="The queue in numbers.")
+    @app_commands.describe(days="How many days back to count resolutions and new entries (default 7).")
+    @app_commands.check(_require_moderator)
+    async def queue_stats(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7
+    ) -> None:
+        """Open, claimed, resolved, outcomes, sources, false positives."""
+        assert interaction.guild_id is not None
+        now = datetime.now(UTC)
+        stats = await self.service.stats(interaction.guild_id, since=now - timedelta(days=days))
+        await interaction.response.send_message(
+            embed=stats_embed(stats, days=days, now=now), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
