@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import simcord
 from discord import app_commands
 
-from bot.client import WardenCog, create_bot
+from bot.client import WardenBot, WardenCog, create_bot
 from bot.settings import Settings
 from cogs import discover
+from tests.e2e.conftest import KeywordBackend, build_test_scorer
 
 PLUGINS = ["examples.cogs.decision_logger"]
 
@@ -21,19 +25,30 @@ def test_discovery_finds_the_built_in_cogs() -> None:
     assert found == sorted(found)
 
 
-@pytest.mark.parametrize("module", [*discover(), *PLUGINS])
-async def test_each_cog_loads_alone(module: str, tmp_path: Path) -> None:
-    bot = create_bot(Settings(discord_token="t", db_path=tmp_path / "w.db"), scorer=object(), cogs=[])
+@contextlib.asynccontextmanager
+async def logged_in(tmp_path: Path) -> AsyncIterator[WardenBot]:
+    """A production bot with no cog loaded yet, logged in to simcord (cogs start their loops on load)."""
+    settings = Settings(discord_token="t", db_path=tmp_path / "w.db")
+    bot = create_bot(settings, scorer=await build_test_scorer(KeywordBackend()), cogs=[], sync_commands=False)
     try:
-        await bot.load_extension(module)
-        assert any(isinstance(cog, WardenCog) for cog in bot.cogs.values())
+        async with simcord.run(bot):
+            yield bot
+            for extension in list(bot.extensions):
+                await bot.unload_extension(extension)
     finally:
         await bot.close_services()
+        await bot.services.scorer.close()
+
+
+@pytest.mark.parametrize("module", [*discover(), *PLUGINS])
+async def test_each_cog_loads_alone(module: str, tmp_path: Path) -> None:
+    async with logged_in(tmp_path) as bot:
+        await bot.load_extension(module)
+        assert any(isinstance(cog, WardenCog) for cog in bot.cogs.values())
 
 
 async def test_no_clashing_command_names(tmp_path: Path) -> None:
-    bot = create_bot(Settings(discord_token="t", db_path=tmp_path / "w.db"), scorer=object(), cogs=[])
-    try:
+    async with logged_in(tmp_path) as bot:
         names: Counter[tuple[str, str]] = Counter()
         features: Counter[str] = Counter()
         for module in [*discover(), *PLUGINS]:
@@ -52,5 +67,3 @@ async def test_no_clashing_command_names(tmp_path: Path) -> None:
         assert not {feature for feature, count in features.items() if count > 1}, features
         top_level = [command.name for command in bot.tree.get_commands()]
         assert len(top_level) == len(set(top_level)), top_level
-    finally:
-        await bot.close_services()
