@@ -108,8 +108,16 @@ class ScoringCog(WardenCog):
 
         now = datetime.now(UTC)
         history = await services.database.run(services.cases.history_for, guild_id, message.author.id, now)
+        # A reply or a mention speaks to someone in the conversation, like "you" does.
+        addressed = prepared.addressed or message.reference is not None
         decision = evaluate(
-            scores, policy, history=history, channel_id=channel_id, author_role_ids=role_ids, now=now
+            scores,
+            policy,
+            history=history,
+            channel_id=channel_id,
+            author_role_ids=role_ids,
+            now=now,
+            addressed=addressed,
         )
         await services.database.run(
             services.scores.record,

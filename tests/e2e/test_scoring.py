@@ -120,3 +120,19 @@ async def test_modlog_5xx_does_not_crash_the_listener(world: World) -> None:
     await world.bob.send(world.news, INSULT)
     assert len(world.modlog()) == 1
     world.env.raise_errors()  # nothing escaped to discord.py's error handlers
+
+
+JEER = "The energy minister is a clown and a liar."
+
+
+async def test_jeer_at_a_public_figure_is_logged_but_the_same_words_in_a_reply_warn(world: World) -> None:
+    jeer = await world.alice.send(world.news, JEER)
+    record = await world.database.run(world.bot.services.scores.get, jeer.id)
+    assert record is not None
+    assert record.action == "log"
+    assert "addresses nobody" in record.reason
+    assert await world.cases() == []
+
+    target = await world.bob.send(world.news, CLEAN)
+    reply = await world.alice.send(world.news, JEER, reply_to=target)
+    assert [case.message_id for case in await world.cases(world.alice)] == [reply.id]
