@@ -6,7 +6,8 @@ Measures, in one run on this machine:
    steady offered load: open-loop arrivals at fixed rates, reporting achieved throughput and p50/p99
    latency from arrival to result.
 
-Run:  .venv/bin/python benchmarks/replay_throughput.py [--messages 5000] [--seconds 5] [--write docs/benchmarks.md]
+Run:  .venv/bin/python benchmarks/replay_throughput.py [--messages 5000] [--seconds 5] \
+          [--write docs/benchmarks.md]
 Pin to 2 cores with `taskset -c 0,1` on a bigger machine (the target is stated for 2 cores).
 """
 
@@ -46,7 +47,8 @@ def bench_replay(texts: list[str], n_messages: int) -> dict[str, float]:
     backend = build_backend("embedded")
     engine = ReplayEngine(backend, load_default_policy())
     messages = [
-        ThreadMessage(line=i + 1, content=texts[i % len(texts)], author=f"user{i % 50}") for i in range(n_messages)
+        ThreadMessage(line=i + 1, content=texts[i % len(texts)], author=f"user{i % 50}")
+        for i in range(n_messages)
     ]
     engine.run(messages[:200])  # warm-up: weights paged in, caches filled
     started = time.perf_counter()
@@ -118,10 +120,12 @@ def main() -> None:
     replay = bench_replay(texts, args.messages)
     loads = [asyncio.run(_offered_load(texts, float(rate), args.seconds)) for rate in args.rates.split(",")]
 
+    cpu = platform.processor() or platform.machine()
     lines = [
-        f"### Replay and scorer front ({time.strftime('%Y-%m-%d')}, {cores} cores, {platform.processor() or platform.machine()})",
+        f"### Replay and scorer front ({time.strftime('%Y-%m-%d')}, {cores} cores, {cpu})",
         "",
-        f"Command: `.venv/bin/python benchmarks/replay_throughput.py --messages {args.messages} --seconds {args.seconds:g}`",
+        f"Command: `.venv/bin/python benchmarks/replay_throughput.py --messages {args.messages} "
+        f"--seconds {args.seconds:g}`",
         "",
         f"Replay, embedded backend, {replay['messages']:,} messages: **{replay['msg_per_s']:,.0f} msg/s** "
         f"({replay['seconds']:.2f} s).",

@@ -79,4 +79,7 @@ def test_unaddressed_insults_are_not_escalated() -> None:
 
     now = datetime(2026, 1, 1, 12, tzinfo=UTC)
     history = AuthorHistory(warnings=[now, now])
-    assert evaluate(INSULT, load_default_policy(), history=history, now=now, addressed=False).action is Action.LOG
+    assert (
+        evaluate(INSULT, load_default_policy(), history=history, now=now, addressed=False).action
+        is Action.LOG
+    )

@@ -46,7 +46,11 @@ def test_jsonl_fields_and_timestamps(tmp_path: Path) -> None:
     result = read_thread(path)
     assert result.format == "jsonl"
     first, second = result.messages
-    assert (first.author, first.channel, first.timestamp.isoformat()) == ("ana", "news", "2026-03-02T09:00:00+00:00")
+    assert (first.author, first.channel, first.timestamp.isoformat()) == (
+        "ana",
+        "news",
+        "2026-03-02T09:00:00+00:00",
+    )
     assert second.author == "42"
     assert second.timestamp is None
 

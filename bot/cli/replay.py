@@ -54,7 +54,9 @@ def replay(
     config: Annotated[
         Path | None, typer.Option("--config", help="Policy TOML (full or partial) to try other thresholds.")
     ] = None,
-    backend: Annotated[str, typer.Option("--backend", help="Scorer backend: embedded or detoxify.")] = "embedded",
+    backend: Annotated[
+        str, typer.Option("--backend", help="Scorer backend: embedded or detoxify.")
+    ] = "embedded",
     detoxify_model: Annotated[
         str, typer.Option(help="detoxify model name (original, unbiased, multilingual, ...).")
     ] = "original",
@@ -89,7 +91,11 @@ def replay(
 
     options: dict[str, object] = {}
     if backend == "detoxify":
-        options = {"model_type": detoxify_model, "checkpoint": checkpoint, "huggingface_config_path": hf_config}
+        options = {
+            "model_type": detoxify_model,
+            "checkpoint": checkpoint,
+            "huggingface_config_path": hf_config,
+        }
     try:
         scorer = build_backend(backend, **options)
         result = _run(ReplayEngine(scorer, policy), read, show_progress=not as_json, console=err)
@@ -153,9 +159,7 @@ def _print_table(result: ReplayResult, policy: PolicySettings, *, only_flagged: 
             escape(row.decision.reason or "-"),
         )
     console.print(table)
-    counts = ", ".join(
-        f"{action.value} {result.action_counts.get(action.value, 0)}" for action in Action
-    )
+    counts = ", ".join(f"{action.value} {result.action_counts.get(action.value, 0)}" for action in Action)
     skipped = f", {len(result.errors)} line(s) skipped" if result.errors else ""
     console.print(
         f"[bold]{len(result.rows)} messages[/]{skipped}: {counts}. "

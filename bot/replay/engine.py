@@ -12,11 +12,11 @@ from bot.pipeline import prepare
 from bot.policy import AuthorHistory, PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
 from bot.replay.reader import LineError, ThreadMessage
-from bot.scoring.base import Scores, ScorerBackend
+from bot.scoring.base import ScorerBackend, Scores
 from bot.scoring.service import ScoringService
 
 REPLAY_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-"""Messages without a timestamp are placed one minute apart from here, so time windows still mean something."""
+"""Messages without a timestamp are placed one minute apart from here, so time windows mean something."""
 
 SCORE_SLICE = 256
 """Messages scored per backend call; also the progress granularity."""

@@ -53,7 +53,7 @@ class ReadResult:
 
 
 def read_thread(path: str | Path) -> ReadResult:
-    """Read ``path`` as plain text or JSONL (by ``.jsonl`` suffix, or when the first line is a JSON object)."""
+    """Read ``path`` as plain text or JSONL (``.jsonl`` suffix, or a first line that is a JSON object)."""
     file = Path(path)
     if not file.exists():
         raise ThreadReadError(f"{file}: no such file")
@@ -120,7 +120,9 @@ def _parse_jsonl_line(number: int, line: str) -> ThreadMessage | LineError:
         try:
             parsed_time = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
         except ValueError:
-            return LineError(number, f'has a "timestamp" that is not ISO 8601 ({str(timestamp)[:40]!r}): skipped')
+            return LineError(
+                number, f'has a "timestamp" that is not ISO 8601 ({str(timestamp)[:40]!r}): skipped'
+            )
     return ThreadMessage(
         line=number,
         content=content,
