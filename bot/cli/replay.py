@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.policy import PolicyConfigError, PolicySettings, load_default_policy, load_policy_file
-from bot.policy.decision import Action
+from bot.policy.decision import Action, Decision
 from bot.replay.engine import ReplayEngine, ReplayResult
 from bot.replay.reader import ReadResult, ThreadReadError, read_thread
 from bot.scoring.base import ScoringError
@@ -32,13 +31,33 @@ ACTION_STYLES = {
     Action.TIMEOUT: "bold red",
 }
 
-log = logging.getLogger(__name__)
+SHORT_LABELS = {
+    "toxicity": "tox",
+    "severe_toxicity": "severe",
+    "obscene": "obscene",
+    "threat": "threat",
+    "insult": "insult",
+    "identity_attack": "identity",
+}
+"""Label names short enough for an 80-column table (``--json`` keeps detoxify's names)."""
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """One line of at most ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def short_reason(decision: Decision) -> str:
+    """The table's one-line reason: which labels fired and what changed the action (``--json`` has it all)."""
+    if decision.action is Action.NONE:
+        return "below thresholds" if decision.reason.startswith("no label") else decision.reason
+    parts = [" ".join(SHORT_LABELS.get(label, label) for label in decision.labels)]
+    if "addresses nobody" in decision.reason:
+        parts.append("insult addresses nobody here")
+    if decision.escalated_from is not None:
+        parts.append(decision.reason.rsplit("; ", 1)[-1])
+    return "; ".join(parts)
 
 
 def register(app: typer.Typer) -> None:
@@ -71,7 +90,7 @@ def replay(
     ] = False,
 ) -> None:
     """Replay a thread offline and show, message by message, what Warden would have done."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         policy = load_policy_file(config) if config is not None else load_default_policy()
     except PolicyConfigError as exc:
@@ -139,7 +158,7 @@ def _print_table(result: ReplayResult, policy: PolicySettings, *, only_flagged: 
     console = Console()
     table = Table(title="Warden replay", show_lines=False, expand=True)
     table.add_column("line", justify="right", no_wrap=True)
-    table.add_column("author", max_width=14, overflow="ellipsis")
+    table.add_column("author", max_width=12, overflow="ellipsis")
     table.add_column("message", ratio=3)
     table.add_column("top labels", ratio=2)
     table.add_column("decision", no_wrap=True)
@@ -148,15 +167,15 @@ def _print_table(result: ReplayResult, policy: PolicySettings, *, only_flagged: 
         action = row.decision.action
         if only_flagged and action is Action.NONE:
             continue
-        top = ", ".join(f"{label} {value:.2f}" for label, value in row.scores.top(2))
+        top = " ".join(f"{SHORT_LABELS[label]} {value:.2f}" for label, value in row.scores.top(2))
         style = ACTION_STYLES.get(action, "")
         table.add_row(
             str(row.line),
             escape(row.author or "-"),
-            escape(excerpt(row.content, 120)),
+            escape(excerpt(row.content, 100)),
             top,
             f"[{style}]{action.value}[/]",
-            escape(row.decision.reason or "-"),
+            escape(short_reason(row.decision)),
         )
     console.print(table)
     counts = ", ".join(f"{action.value} {result.action_counts.get(action.value, 0)}" for action in Action)
