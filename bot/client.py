@@ -45,6 +45,7 @@ from bot.errors import (
     permission_name,
 )
 from bot.events import DECISION_EVENT, DecisionEvent
+from bot.moderation.moderators import NotModeratorError, is_policy_moderator
 from bot.scoring.base import Scores
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -181,6 +182,42 @@ def require_permissions(**perms: bool) -> Callable[[Any], Any]:
         for name, wanted in perms.items():
             if wanted and not getattr(have, name) and not have.administrator:
                 raise WardenCheckFailure(MissingPermissionError(name))
+        return True
+
+    return app_commands.check(predicate)
+
+
+async def member_is_moderator(bot: WardenBot, member: discord.Member) -> bool:
+    """Manage Messages (or Administrator) or one of the server's moderator roles, *now*.
+
+    The one moderator check of every cog (:func:`bot.moderation.moderators.is_moderator`); the roles
+    are the policy's ``moderator_roles`` (``/warden setup moderator_role:``).
+    """
+    permissions = member.guild_permissions
+    policy = await bot.services.policies.get(member.guild.id)
+    return is_policy_moderator(
+        policy,
+        manage_messages=permissions.manage_messages or permissions.administrator,
+        role_ids=[role.id for role in member.roles],
+    )
+
+
+def require_moderator() -> Callable[[Any], Any]:
+    """App-command check: the invoking member is a moderator (:func:`member_is_moderator`) *now*.
+
+    Pair it with ``app_commands.default_permissions(manage_messages=True)``: Discord then hides the
+    command from members without Manage Messages, role-only moderators included, unless the server
+    allows their role in Server Settings → Integrations; this run-time check is what accepts the role.
+    Refusals are a :class:`~bot.moderation.moderators.NotModeratorError` (a ``MissingPermissionError``
+    for Manage Messages whose message mentions the moderator role).
+    """
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        member = interaction.user
+        if not isinstance(member, discord.Member) or interaction.guild_id is None:
+            raise WardenCheckFailure(WardenError("This command only works in a server."))
+        if not await member_is_moderator(interaction.client, member):  # type: ignore[arg-type]
+            raise WardenCheckFailure(NotModeratorError())
         return True
 
     return app_commands.check(predicate)

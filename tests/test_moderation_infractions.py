@@ -189,6 +189,70 @@ async def test_ban_dms_before_banning_and_a_refused_ban_is_not_in_effect(service
     assert not refused.case.active
 
 
+def ban(**changes: object) -> InfractionRequest:
+    """A moderator's ban from the mod queue (what its Ban button sends)."""
+    values: dict[str, object] = {
+        "kind": CaseType.BAN,
+        "reason": "Mod queue #1: identity_attack",
+        "moderator_id": 3,
+        "labels": ("identity_attack",),
+        "content": "the text",
+    }
+    values.update(changes)
+    return warn(**values)
+
+
+async def test_ban_records_the_moderator_and_never_expires(service: InfractionService) -> None:
+    actions = FakeActions()
+
+    outcome = await service.apply(actions, ban())
+
+    assert actions.steps == ["dm", "ban", "modlog"]
+    case = outcome.case
+    assert (case.type, case.active, case.dm_sent, case.moderator_id) == (CaseType.BAN, True, True, 3)
+    assert case.auto is False
+    assert case.expires_at is None and (1, case.case_number) not in service.scheduler
+    assert outcome.action_error is None and not outcome.duplicate
+    modlog = actions.calls[-1][1]
+    assert isinstance(modlog, ModlogEntry) and modlog.case.case_number == case.case_number
+    assert modlog.actor_id == 3 and modlog.action_error is None
+
+
+async def test_closed_dms_do_not_stop_the_ban(service: InfractionService) -> None:
+    actions = FakeActions(dm_fails=True)
+
+    outcome = await service.apply(actions, ban())
+
+    assert actions.steps == ["dm", "ban", "modlog"]
+    assert outcome.dm_error == "DMs closed (403/50007)" and outcome.case.dm_sent is False
+    assert outcome.case.active
+
+
+async def test_refused_ban_is_recorded_and_its_case_ended(service: InfractionService) -> None:
+    actions = FakeActions(ban_fails=True)
+
+    outcome = await service.apply(actions, ban())
+
+    assert actions.steps == ["dm", "ban", "modlog"]
+    assert outcome.action_error == "ban: missing the Ban Members permission"
+    assert not outcome.case.active
+    stored = await service.get_case(1, outcome.case.case_number)
+    assert stored.type is CaseType.BAN and not stored.active
+    modlog = actions.calls[-1][1]
+    assert isinstance(modlog, ModlogEntry) and modlog.action_error == outcome.action_error
+    assert not modlog.case.active
+
+
+async def test_a_message_gets_one_ban_case(service: InfractionService) -> None:
+    first = await service.apply(FakeActions(), ban())
+    actions = FakeActions()
+
+    again = await service.apply(actions, ban())
+
+    assert again.duplicate and again.case.case_number == first.case.case_number
+    assert actions.steps == []
+
+
 async def test_second_active_timeout_is_refused(service: InfractionService) -> None:
     await service.apply(FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=5, message_id=None))
     with pytest.raises(CaseStateError):

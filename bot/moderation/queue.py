@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from bot.events import DecisionEvent
 from bot.moderation.infractions import excerpt
+from bot.moderation.moderators import is_moderator
 from bot.storage.cases import Case, CaseRepository, CaseType
 from bot.storage.database import Database
 from bot.storage.errors import NotFoundError, StateError
@@ -112,10 +113,13 @@ class ModeratorCheck:
 
 
 def may_moderate(member: ModeratorCheck, moderator_role_ids: Iterable[int] = ()) -> bool:
-    """Manage Messages (or administrator), or one of the server's configured moderator roles."""
-    if member.manage_messages or member.administrator:
-        return True
-    return bool(member.role_ids & set(moderator_role_ids))
+    """Manage Messages (or administrator), or one of the server's configured moderator roles
+    (:func:`bot.moderation.moderators.is_moderator`, the rule every moderator check uses)."""
+    return is_moderator(
+        manage_messages=member.manage_messages or member.administrator,
+        role_ids=member.role_ids,
+        moderator_role_ids=moderator_role_ids,
+    )
 
 
 EXTRA_PERMISSION: dict[QueueAction, str] = {

@@ -150,6 +150,7 @@ class PolicySettings(_Model):
     watched_channels: list[Snowflake] = []
     exempt_channels: list[Snowflake] = []
     exempt_roles: list[Snowflake] = []
+    moderator_roles: list[Snowflake] = []
     channels: dict[Snowflake, ChannelOverride] = {}
     store_message_text: bool = False
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30

@@ -29,14 +29,19 @@ def _setting_error(name: str, error: PolicyConfigError) -> InvalidSettingError:
     return InvalidSettingError(name, problem)
 
 
+def _role_list(ids: list[int]) -> str:
+    return ", ".join(f"<@&{role_id}>" for role_id in ids) or "none (Manage Messages only)"
+
+
 def setup_summary(policy: PolicySettings) -> str:
-    """The channels part of a server's policy, for ``/warden setup``."""
+    """The channels and moderator roles of a server's policy, for ``/warden setup``."""
     queue = f"<#{policy.queue_channel_id}>" if policy.queue_channel_id else "not set"
     modlog = f"<#{policy.modlog_channel_id}>" if policy.modlog_channel_id else "not set"
     return (
         f"**Watched channels:** {_channel_list(list(policy.watched_channels))}\n"
         f"**Mod queue channel:** {queue}\n"
         f"**Modlog channel:** {modlog}\n"
+        f"**Moderator roles:** {_role_list(list(policy.moderator_roles))}\n"
         f"**Dry-run:** {'on' if policy.dry_run else 'off'}"
     )
 
@@ -79,12 +84,16 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
 
     # ------------------------------------------------------------------ setup
 
-    @app_commands.command(name="setup", description="Watched channels, mod queue channel, modlog channel.")
+    @app_commands.command(
+        name="setup", description="Watched channels, mod queue channel, modlog channel, moderator roles."
+    )
     @app_commands.describe(
         watch="Start watching this channel",
         unwatch="Stop watching this channel",
         queue="Where the mod queue is posted",
         modlog="Where cases are logged",
+        moderator_role="Members with this role count as moderators (besides Manage Messages)",
+        remove_moderator_role="This role no longer makes its members moderators",
     )
     async def setup_(
         self,
@@ -93,8 +102,11 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
         unwatch: discord.TextChannel | None = None,
         queue: discord.TextChannel | None = None,
         modlog: discord.TextChannel | None = None,
+        moderator_role: discord.Role | None = None,
+        remove_moderator_role: discord.Role | None = None,
     ) -> None:
-        """``/warden setup [watch] [unwatch] [queue] [modlog]`` (no option: show the setup)."""
+        """``/warden setup [watch] [unwatch] [queue] [modlog] [moderator_role] [remove_moderator_role]``
+        (no option: show the setup)."""
         guild = interaction.guild
         assert guild is not None
         policy = await self._policy(guild.id)
@@ -110,6 +122,17 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
             patch["queue_channel_id"] = queue.id
         if modlog is not None:
             patch["modlog_channel_id"] = modlog.id
+        if moderator_role is not None and moderator_role.is_default():
+            raise InvalidSettingError(
+                "moderator_role", "@everyone can't be a moderator role (every member would be a moderator)"
+            )
+        roles = list(policy.moderator_roles)
+        if moderator_role is not None and moderator_role.id not in roles:
+            roles.append(moderator_role.id)
+        if remove_moderator_role is not None and remove_moderator_role.id in roles:
+            roles.remove(remove_moderator_role.id)
+        if roles != list(policy.moderator_roles):
+            patch["moderator_roles"] = roles
         notes: list[str] = []
         for channel, what in ((queue, "mod queue"), (modlog, "modlog")):
             if channel is None or guild.me is None:

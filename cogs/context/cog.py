@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.client import WardenCheckFailure, WardenCog, reply_ephemeral
+from bot.client import WardenCheckFailure, WardenCog, member_is_moderator, reply_ephemeral
 from bot.errors import CogDisabledError, WardenError
 from cogs.context.render import context_embed, feedback_view, safe
 
@@ -32,9 +32,11 @@ class ContextUnavailableError(WardenError):
     user_message = "Source context is not configured on this bot."
 
 
-def is_moderator(member: Any) -> bool:
-    perms = getattr(member, "guild_permissions", None)
-    return bool(perms and (perms.manage_messages or perms.administrator))
+async def is_moderator(bot: WardenBot, member: Any) -> bool:
+    """A moderator's request is answered publicly at once: Manage Messages or a moderator role."""
+    if not isinstance(member, discord.Member):
+        return False
+    return await member_is_moderator(bot, member)
 
 
 def can_manage_sources(member: Any) -> bool:
@@ -171,7 +173,7 @@ class ContextCog(WardenCog, name="Context"):
             channel_id=message.channel.id,
             message_id=message.id,
             target_author_id=message.author.id,
-            is_moderator=is_moderator(interaction.user),
+            is_moderator=await is_moderator(self.bot, interaction.user),
         )
         await self._answer(interaction, reply, target=message)
 
@@ -187,7 +189,7 @@ class ContextCog(WardenCog, name="Context"):
             guild_id=interaction.guild_id or 0,
             requester_id=interaction.user.id,
             channel_id=interaction.channel_id,
-            is_moderator=is_moderator(interaction.user),
+            is_moderator=await is_moderator(self.bot, interaction.user),
         )
         await self._answer(interaction, reply, target=None)
 

@@ -19,10 +19,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import WardenCheckFailure, WardenCog, describe_error, reply_ephemeral, unwrap_error
+from bot.client import (
+    WardenCog,
+    describe_error,
+    member_is_moderator,
+    reply_ephemeral,
+    require_moderator,
+    unwrap_error,
+)
 from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
 from bot.events import AppealEvent, DecisionEvent
-from bot.moderation.infractions import ActionFailedError, InfractionRequest
+from bot.moderation.infractions import InfractionRequest
 from bot.moderation.queue import (
     REFUSAL,
     ActionResult,
@@ -33,12 +40,10 @@ from bot.moderation.queue import (
     ReportRateLimiter,
     actions_for,
     entry_card,
-    may_moderate,
     missing_permission,
     rate_limit_message,
     timeout_minutes,
 )
-from bot.moderation.queue_actions import BanCallable, apply_ban
 from bot.storage.cases import CaseType
 from bot.storage.queue import QueueEntry, QueueSource
 from cogs.modqueue.embeds import NO_MENTIONS, card_embed, list_embed, stats_embed
@@ -63,7 +68,7 @@ CASE_TYPES: dict[QueueAction, CaseType] = {
 
 
 def moderator_check(member: discord.Member) -> ModeratorCheck:
-    """What :func:`bot.moderation.queue.may_moderate` needs to know about ``member``."""
+    """The member's permissions, for :func:`bot.moderation.queue.missing_permission`."""
     permissions = member.guild_permissions
     return ModeratorCheck(
         user_id=member.id,
@@ -73,40 +78,6 @@ def moderator_check(member: discord.Member) -> ModeratorCheck:
         moderate_members=permissions.moderate_members,
         role_ids=frozenset(role.id for role in member.roles),
     )
-
-
-def moderator_roles(policy: PolicySettings) -> tuple[int, ...]:
-    """The server's configured moderator roles (``moderator_roles`` in the policy, once it has one)."""
-    return tuple(getattr(policy, "moderator_roles", ()) or ())
-
-
-def _banner(guild: discord.Guild) -> BanCallable:
-    """The Discord side of a ban (for :func:`bot.moderation.queue_actions.apply_ban`)."""
-
-    async def ban(user_id: int, reason: str) -> None:
-        try:
-            await guild.ban(discord.Object(id=user_id), reason=reason[:512] or None, delete_message_seconds=0)
-        except discord.Forbidden as error:
-            raise ActionFailedError(
-                "missing the Ban Members permission, or their top role is above mine",
-                permission="ban_members",
-            ) from error
-        except discord.HTTPException as error:
-            raise ActionFailedError(f"{error.status} {error.text or type(error).__name__}") from error
-
-    return ban
-
-
-async def _require_moderator(interaction: discord.Interaction) -> bool:
-    """App-command check for ``/queue``: Manage Messages or a configured moderator role, now."""
-    member = interaction.user
-    if not isinstance(member, discord.Member) or interaction.guild_id is None:
-        raise WardenCheckFailure(WardenError("This command only works in a server."))
-    bot: WardenBot = interaction.client  # type: ignore[assignment]
-    policy = await bot.services.policies.get(interaction.guild_id)
-    if not may_moderate(moderator_check(member), moderator_roles(policy)):
-        raise WardenCheckFailure(MissingPermissionError("manage_messages"))
-    return True
 
 
 class ModQueue(WardenCog, name="ModQueue"):
@@ -247,11 +218,10 @@ class ModQueue(WardenCog, name="ModQueue"):
             return
         if not await self.enabled_in(guild.id):
             raise CogDisabledError(self.feature, guild.id)
-        policy = await self.services.policies.get(guild.id)
-        check = moderator_check(member)
-        if not may_moderate(check, moderator_roles(policy)):
+        if not await member_is_moderator(self.bot, member):
             await reply_ephemeral(interaction, REFUSAL)
             return
+        check = moderator_check(member)
         missing = missing_permission(check, action)
         if missing is not None:
             raise MissingPermissionError(missing)
@@ -351,10 +321,8 @@ class ModQueue(WardenCog, name="ModQueue"):
             scores=dict(entry.scores),
         )
         try:
-            if action is QueueAction.BAN:
-                outcome = await apply_ban(self.infractions, self._actions(guild), _banner(guild), request)
-            else:
-                outcome = await self.infractions.apply(self._actions(guild), request)
+            # One path for every kind, bans included: record, DM (before a ban), act, modlog, expiry.
+            outcome = await self.infractions.apply(self._actions(guild), request)
         except WardenError as error:
             raise QueueActionError(error.user_message) from error
         notes: list[str] = []
@@ -428,7 +396,7 @@ class ModQueue(WardenCog, name="ModQueue"):
     # ------------------------------------------------------------------ /queue
 
     @queue_group.command(name="list", description="The oldest entries waiting in the queue.")
-    @app_commands.check(_require_moderator)
+    @require_moderator()
     async def queue_list(self, interaction: discord.Interaction) -> None:
         """Up to 10 waiting entries, oldest first."""
         assert interaction.guild_id is not None
@@ -438,7 +406,7 @@ class ModQueue(WardenCog, name="ModQueue"):
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @queue_group.command(name="next", description="The oldest entry nobody has claimed, with its buttons.")
-    @app_commands.check(_require_moderator)
+    @require_moderator()
     async def queue_next(self, interaction: discord.Interaction) -> None:
         """Show the oldest unclaimed entry (its buttons work here too)."""
         assert interaction.guild_id is not None
@@ -453,7 +421,7 @@ class ModQueue(WardenCog, name="ModQueue"):
 
     @queue_group.command(name="stats", description="The queue in numbers.")
     @app_commands.describe(days="How many days back to count resolutions and new entries (default 7).")
-    @app_commands.check(_require_moderator)
+    @require_moderator()
     async def queue_stats(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 7
     ) -> None:

@@ -13,7 +13,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import WardenCheckFailure, WardenCog, quote_member_text, require_permissions
+from bot.client import (
+    WardenCheckFailure,
+    WardenCog,
+    quote_member_text,
+    require_moderator,
+    require_permissions,
+)
 from bot.errors import HierarchyError, InvalidTargetError, WardenError
 from bot.events import DecisionEvent
 from bot.moderation.infractions import InfractionOutcome, InfractionRequest
@@ -181,7 +187,7 @@ class WarningsCog(WardenCog, name="Warnings"):
     @app_commands.describe(member="Who to warn", reason="Why (the member sees this)")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)
-    @require_permissions(manage_messages=True)
+    @require_moderator()
     async def warn(
         self,
         interaction: discord.Interaction,
@@ -213,7 +219,7 @@ class WarningsCog(WardenCog, name="Warnings"):
     @app_commands.describe(case="The case number", reason="Why")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)
-    @require_permissions(manage_messages=True)
+    @require_moderator()
     async def pardon(
         self,
         interaction: discord.Interaction,
@@ -237,7 +243,7 @@ class WarningsCog(WardenCog, name="Warnings"):
     @app_commands.describe(user="Whose cases")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)
-    @require_permissions(manage_messages=True)
+    @require_moderator()
     async def cases(self, interaction: discord.Interaction, user: discord.User) -> None:
         """``/cases user``."""
         assert interaction.guild_id is not None
@@ -256,7 +262,7 @@ class WarningsCog(WardenCog, name="Warnings"):
     @app_commands.describe(id="The case number")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_messages=True)
-    @require_permissions(manage_messages=True)
+    @require_moderator()
     async def case(self, interaction: discord.Interaction, id: app_commands.Range[int, 1]) -> None:
         """``/case id``."""
         assert interaction.guild_id is not None

@@ -401,6 +401,36 @@ async def test_ban_bans_the_author_after_telling_them(world: World) -> None:
     assert len(bans) == 1 and dm_posts
     order = world.env.http_requests
     assert order.index(bans[0]) > min(order.index(r) for r in dm_posts), "banned before the DM"
+    # ... and the DM in question is the one to the member, not the queue post.
+    dm_channel = world.env.backend.get_dm_channel(world.alice.id)
+    to_alice = world.requests("POST", f"/channels/{dm_channel.id}/messages")
+    assert len(to_alice) == 1 and order.index(to_alice[0]) < order.index(bans[0]), "banned before the DM"
+    modlog_posts = world.requests("POST", f"/channels/{world.modlog_channel.id}/messages")
+    assert modlog_posts and order.index(modlog_posts[-1]) > order.index(bans[0]), "modlog before the ban"
+
+
+async def test_ban_refused_by_discord_is_recorded_and_the_moderator_told(world: World) -> None:
+    _message, posted = await queue_attack(world)
+    senior = world.guild.create_role(
+        "Senior moderators", permissions=discord.Permissions(manage_messages=True, ban_members=True)
+    )
+    judge = world.add_member("judge", senior)
+    world.env.inject_error(
+        "PUT", f"/guilds/{world.guild.id}/bans/*", status=403, code=50013, message="Missing Permissions"
+    )
+
+    result = await judge.click(posted, label="Ban")
+
+    assert world.guild.get_ban(world.alice) is None
+    (case,) = await world.cases(world.alice)
+    # Recorded (the member was told first), but not in effect: the ban did not happen.
+    assert case.type is CaseType.BAN and not case.active and case.dm_sent
+    assert case.moderator_id == judge.id
+    assert world.dms(world.alice), "the member was not told before the ban"
+    assert "Discord refused: ban: missing the Ban Members permission." in followup_text(result)
+    assert (await entry_of(world, posted)).resolution is Resolution.BANNED
+    modlog = world.modlog()[-1]
+    assert "missing the Ban Members permission" in str(modlog.embeds[0].to_dict())
 
 
 async def test_timeout_needs_moderate_members(world: World) -> None:
