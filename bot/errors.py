@@ -1,9 +1,9 @@
 """Domain exceptions: what can go wrong in Warden, as plain data.
 
 Every exception carries attributes (not just a message) and a ``user_message``: the short text a
-member sees, ephemeral, when a command fails with it. The one error handler (installed by
-``bot.client`` on the command tree and for listeners) turns these into replies and sends tracebacks
-of everything else to the log. No discord.py import here.
+member sees, ephemeral, when a command fails with it. The one error handler
+(``cogs.common.report_error``, installed by ``bot.client`` on the command tree and for listeners) turns
+these into replies and sends tracebacks of everything else to the log. No discord.py import here.
 """
 
 from __future__ import annotations

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.errors import CaseNotFoundError, CaseStateError, InvalidTargetError
-from bot.moderation.infractions import (
+from bot.moderation.expiry import ExpiryScheduler
+from bot.moderation.infraction_types import (
     ActionFailedError,
     DMFailedError,
-    ExpiryScheduler,
     InfractionRequest,
-    InfractionService,
     ModlogEntry,
     Notice,
-    excerpt,
 )
+from bot.moderation.infractions import InfractionService
+from bot.moderation.text import excerpt
 from bot.storage import CaseRepository, CaseType, Database, QueueRepository
 
 

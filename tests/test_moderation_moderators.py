@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import MissingPermissionError
 from bot.moderation.moderators import NotModeratorError, is_moderator, is_policy_moderator
-from bot.moderation.queue import ModeratorCheck, may_moderate
+from bot.moderation.queue_rules import ModeratorCheck, may_moderate
 from bot.policy import PolicyConfigError, load_default_policy
 from bot.policy.settings import REPO_DEFAULT_POLICY
 

@@ -6,18 +6,9 @@ import re
 
 import pytest
 
-from bot.moderation.queue import (
-    ModeratorCheck,
-    QueueAction,
-    ReportRateLimiter,
-    actions_for,
-    may_moderate,
-    rate_limit_message,
-    safe_excerpt,
-    score_bar,
-    score_lines,
-    timeout_minutes,
-)
+from bot.moderation.queue_cards import safe_excerpt, score_bar, score_lines
+from bot.moderation.queue_rules import ModeratorCheck, QueueAction, actions_for, may_moderate, timeout_minutes
+from bot.moderation.report_limits import ReportRateLimiter, rate_limit_message
 from bot.storage.queue import QueueSource
 
 

@@ -10,20 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.events import DecisionEvent
-from bot.moderation.queue import (
-    ActionResult,
-    KeyedLocks,
-    QueueAction,
-    QueueActionError,
-    QueueService,
-    ResolveStatus,
-    Tone,
-    entry_card,
-    list_line,
-    resolution_for,
-    resolution_text,
-    stats_lines,
-)
+from bot.moderation.queue import ActionResult, KeyedLocks, QueueActionError, QueueService, ResolveStatus
+from bot.moderation.queue_cards import Tone, entry_card, list_line, stats_lines
+from bot.moderation.queue_rules import QueueAction, resolution_for, resolution_text
 from bot.storage.cases import CaseRepository, CaseType
 from bot.storage.database import Database
 from bot.storage.queue import QueueEntry, QueueRepository, QueueSource, QueueStatus, Resolution

@@ -6,5 +6,11 @@ mod queue's rules, and the async facades the cogs use over the repositories.
   warnings cog implements with discord.py;
 - :mod:`bot.moderation.store`: :class:`~bot.moderation.store.PolicyStore`, the per-server policy
   (cached) for async callers;
-- :mod:`bot.moderation.queue`: the mod queue's rules (``cogs/modqueue``).
+- :mod:`bot.moderation.infraction_types`: the request, outcome, DM and modlog types and the
+  ``ModerationActions`` protocol; :mod:`bot.moderation.expiry`: the case expiry timers;
+- :mod:`bot.moderation.text`: ``excerpt``, member text cut to one line for repeating;
+- the mod queue (``cogs/modqueue``): :mod:`bot.moderation.queue_rules` (actions, who may act, what
+  each resolves to), :mod:`bot.moderation.queue` (:class:`~bot.moderation.queue.QueueService`:
+  add, claim, resolve once), :mod:`bot.moderation.queue_cards` (what an entry shows) and
+  :mod:`bot.moderation.report_limits` (the "Report to moderators" rate limit).
 """

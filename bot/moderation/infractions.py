@@ -15,19 +15,32 @@ says what happened:
 The Discord side is a small :class:`ModerationActions` protocol the warnings cog implements; this
 module never imports discord.py. Texts are truncated here and escaped by the implementation that
 renders them (``discord.utils.escape_markdown`` + ``escape_mentions``).
+
+The request, outcome and notice types are :mod:`bot.moderation.infraction_types`; the expiry timers
+:mod:`bot.moderation.expiry`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from bot.errors import CaseNotFoundError, CaseStateError, InvalidTargetError
+from bot.moderation.expiry import ExpiryScheduler
+from bot.moderation.infraction_types import (
+    APPEAL_CHARS,
+    ActionFailedError,
+    ActionsProvider,
+    DMFailedError,
+    InfractionOutcome,
+    InfractionRequest,
+    ModerationActions,
+    ModlogEntry,
+    Notice,
+)
+from bot.moderation.text import excerpt
 from bot.storage._common import utcnow
 from bot.storage.cases import Case, CaseRepository, CaseType
 from bot.storage.database import Database
@@ -35,184 +48,6 @@ from bot.storage.errors import ConflictError, NotFoundError, StateError
 from bot.storage.queue import QueueEntry, QueueRepository, QueueSource
 
 log = logging.getLogger(__name__)
-
-EXCERPT_CHARS = 200
-"""The longest excerpt of a member's message the bot repeats (DM, modlog)."""
-
-APPEAL_CHARS = 1000
-"""The longest appeal text stored."""
-
-APPEAL_HINT = "If you think this is a mistake, press **Appeal** below: the moderators will review it."
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-class DMFailedError(Exception):
-    """The member could not be told by DM; ``reason`` is stored on the case."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class ActionFailedError(Exception):
-    """Discord refused an action (missing permission, hierarchy, outage); ``reason`` is logged and
-    shown in the modlog."""
-
-    def __init__(self, reason: str, *, permission: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permission = permission
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """What the member is told by DM. ``event`` is ``opened`` or ``pardoned``."""
-
-    event: str
-    guild_id: int
-    guild_name: str
-    case: Case
-    reason: str
-    labels: tuple[str, ...] = ()
-    excerpt: str = ""
-    timeout_minutes: int | None = None
-    appealable: bool = True
-    appeal_hint: str = APPEAL_HINT
-
-
-@dataclass(frozen=True, slots=True)
-class ModlogEntry:
-    """A modlog line. ``event`` is ``opened``, ``pardoned`` or ``expired``; ``actor_id`` is who did it
-    (``None``: Warden, automatically)."""
-
-    event: str
-    case: Case
-    actor_id: int | None
-    reason: str = ""
-    labels: tuple[str, ...] = ()
-    excerpt: str = ""
-    timeout_minutes: int | None = None
-    action_error: str | None = None
-    scores: dict[str, float] = field(default_factory=dict)
-
-
-class ModerationActions(Protocol):
-    """The Discord side of one server, implemented by the warnings cog."""
-
-    guild_name: str
-
-    async def dm(self, user_id: int, notice: Notice) -> None:
-        """Tell the member; raise :class:`DMFailedError` when Discord refuses."""
-        ...
-
-    async def delete(self, channel_id: int, message_id: int) -> None:
-        """Delete a message (gone already is fine); raise :class:`ActionFailedError` when refused."""
-        ...
-
-    async def timeout(self, user_id: int, minutes: int | None, reason: str) -> None:
-        """Time the member out for ``minutes`` (``None`` lifts the timeout); :class:`ActionFailedError`."""
-        ...
-
-    async def ban(self, user_id: int, reason: str) -> None:
-        """Ban the member (their messages stay); raise :class:`ActionFailedError` when refused."""
-        ...
-
-    async def post_modlog(self, entry: ModlogEntry) -> None:
-        """Post in the modlog channel (none configured: do nothing); :class:`ActionFailedError`."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class InfractionRequest:
-    """One infraction to apply. ``moderator_id=None`` means Warden decided (an automatic case)."""
-
-    guild_id: int
-    user_id: int
-    kind: CaseType
-    reason: str
-    moderator_id: int | None = None
-    labels: tuple[str, ...] = ()
-    content: str = ""
-    message_id: int | None = None
-    channel_id: int | None = None
-    jump_url: str | None = None
-    timeout_minutes: int | None = None
-    delete_message: bool = False
-    scores: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class InfractionOutcome:
-    """What :meth:`InfractionService.apply` did. ``duplicate``: the message already had such a case
-    (nothing was done again); the errors say which step Discord refused."""
-
-    case: Case
-    duplicate: bool = False
-    dm_error: str | None = None
-    action_error: str | None = None
-    modlog_error: str | None = None
-
-    @property
-    def dm_sent(self) -> bool:
-        """True when the member got the DM."""
-        return bool(self.case.dm_sent)
-
-
-class ExpiryScheduler:
-    """One asyncio timer per case: ``await asyncio.sleep`` then the callback (no discord.py)."""
-
-    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
-        self._clock = clock
-        self._tasks: dict[tuple[int, int], asyncio.Task[None]] = {}
-
-    def __contains__(self, key: tuple[int, int]) -> bool:
-        task = self._tasks.get(key)
-        return task is not None and not task.done()
-
-    def __len__(self) -> int:
-        return sum(1 for task in self._tasks.values() if not task.done())
-
-    def schedule(self, key: tuple[int, int], when: datetime, callback: Callable[[], Awaitable[Any]]) -> None:
-        """Run ``callback`` at ``when`` (at once when it is past); replaces a timer with the same key."""
-        self.cancel(key)
-        delay = max(0.0, (when - self._clock()).total_seconds())
-
-        async def wait_then_run() -> None:
-            await asyncio.sleep(delay)
-            try:
-                await callback()
-            except Exception:
-                log.exception("expiry of case %s failed", key)
-            finally:
-                if self._tasks.get(key) is asyncio.current_task():
-                    del self._tasks[key]
-
-        self._tasks[key] = asyncio.get_running_loop().create_task(
-            wait_then_run(), name=f"warden-expiry-{key}"
-        )
-
-    def cancel(self, key: tuple[int, int]) -> None:
-        """Drop the timer of ``key``, if any."""
-        task = self._tasks.pop(key, None)
-        if task is not None and not task.done() and task is not asyncio.current_task():
-            task.cancel()
-
-    async def aclose(self) -> None:
-        """Cancel every timer (the database keeps the expiries for the next start)."""
-        tasks = list(self._tasks.values())
-        self._tasks.clear()
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-ActionsProvider = Callable[[int], "ModerationActions | None"]
 
 
 class InfractionService:

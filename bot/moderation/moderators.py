@@ -3,7 +3,7 @@
 A member is a moderator in a server when they have **Manage Messages** (Administrator implies it) or
 hold one of the server's configured moderator roles (``moderator_roles`` in the policy, set with
 ``/warden setup moderator_role:``). The cogs read the member's permission and roles from discord.py
-and ask :func:`is_moderator`; ``bot.client.member_is_moderator`` / ``require_moderator`` do that for
+and ask :func:`is_moderator`; ``cogs.common.member_is_moderator`` / ``require_moderator`` do that for
 them.
 
 Actions that need a Discord permission of their own (timeouts: Timeout Members; bans: Ban Members)

@@ -18,8 +18,10 @@ import aiohttp
 
 from bot.sources.config import ContextSettings, ProviderConfig, coerce_settings
 from bot.sources.database_api import DatabaseLike
+from bot.sources.library_admin import AddedSource
+from bot.sources.member_requests import ContextReply, Refusal
 from bot.sources.models import NO_RESULTS_TEXT, ContextResult, Source, SourceKind
-from bot.sources.service import AddedSource, ContextReply, ContextService, Refusal
+from bot.sources.service import ContextService
 
 __all__ = [
     "NO_RESULTS_TEXT",

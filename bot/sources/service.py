@@ -3,18 +3,19 @@
 It picks the claim, asks every provider concurrently (the channel's article first), ranks the results
 (BM25/provider order + semantic, RRF), applies per-member rate limits, the per-author cap and the public
 threshold, and records requests and feedback. It never says whether a claim is true.
+
+Member requests' rules (limits, public threshold) are :mod:`bot.sources.member_requests`; adding and
+removing library articles and feeds is :mod:`bot.sources.library_admin` (mixed into this service).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,51 +25,14 @@ from bot.sources.claims import pick_claim
 from bot.sources.config import ContextSettings
 from bot.sources.database_api import DatabaseLike
 from bot.sources.embedding import DIM, Encoder, default_encoder, from_blob, to_blob
-from bot.sources.ingest import (
-    IngestError,
-    ParsedArticle,
-    check_public_url,
-    fetch_page,
-    parse_content,
-    poll_feed,
-    read_file,
-)
-from bot.sources.models import ContextResult, Source, domain_of
+from bot.sources.library_admin import LibraryAdmin
+from bot.sources.member_requests import ContextReply, Refusal, limit_refusal, reserve_request
+from bot.sources.models import ContextResult, Source
 from bot.sources.providers import LocalLibraryProvider, Provider, build_remote_providers, hit_to_source
 from bot.sources.ranking import RankConfig, chunk_texts, fuse, url_key
 from bot.sources.store import RequestLog, SourceLibrary
 
 log = logging.getLogger(__name__)
-
-_URL = re.compile(r"https?://[^\s<>()\"']+", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    code: str  # "cooldown" | "daily" | "target_cap"
-    message: str  # polite, shown to the member
-
-
-@dataclass(frozen=True, slots=True)
-class ContextReply:
-    """The outcome of one member request: a result to render, or a polite refusal."""
-
-    result: ContextResult | None
-    request_id: int | None = None
-    public: bool = False
-    refusal: Refusal | None = None
-    already_public: bool = False  # a public reply under this message exists already
-
-
-@dataclass(frozen=True, slots=True)
-class AddedSource:
-    id: int
-    title: str
-    url: str
-    kind: str
-    published: str | None
-    rating: str | None = None
-    changed: bool = True  # False: the same text was already stored (nothing written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +67,7 @@ class _LibraryIndex:
         return {int(sid): float(v) for sid, v in zip(self.ids, best, strict=True)}
 
 
-class ContextService:
+class ContextService(LibraryAdmin):
     """Build with :func:`bot.sources.build_context_service`; all methods are coroutines unless noted."""
 
     def __init__(
@@ -302,54 +266,17 @@ class ContextService:
             return None
 
     # ------------------------------------------------------------------------------------------
-    # member requests: rate limits, per-author cap, public threshold
+    # member requests: the rules (limits, per-author cap, public threshold) are member_requests'
     # ------------------------------------------------------------------------------------------
-    def _limit_refusal(
-        self,
-        log_: RequestLog,
-        *,
-        guild_id: int,
-        requester_id: int,
-        target_author_id: int | None,
-        is_moderator: bool,
-        now: datetime,
-    ) -> Refusal | None:
-        """The first limit this request breaks, or None (blocking; runs on the database thread)."""
-        if is_moderator:
-            return None
-        s = self.settings
-        recent = log_.member_requests_since(guild_id, requester_id, now - timedelta(days=1))
-        if recent:
-            wait = s.cooldown_s - (now - datetime.fromisoformat(recent[0])).total_seconds()
-            if wait > 0:
-                return Refusal(
-                    "cooldown",
-                    f"You asked for context a moment ago. Please try again in {int(wait) + 1} seconds.",
-                )
-        if len(recent) >= s.daily_limit:
-            return Refusal(
-                "daily",
-                f"You've reached today's limit of {s.daily_limit} context requests. "
-                "Thanks for checking sources; you can ask again tomorrow.",
-            )
-        if target_author_id is not None and target_author_id != requester_id:
-            count = log_.target_requests_since(guild_id, target_author_id, now - timedelta(days=1))
-            if count >= s.per_target_daily_cap:
-                return Refusal(
-                    "target_cap",
-                    "Context has already been requested many times today for this member's messages, so "
-                    "Warden is pausing further requests about them. The moderators can still look.",
-                )
-        return None
-
     async def check_limits(
         self, *, guild_id: int, requester_id: int, target_author_id: int | None, is_moderator: bool = False
     ) -> Refusal | None:
         """Would this request be refused right now? (Read-only; :meth:`request_context` checks atomically.)"""
         now = self.clock()
         return await self._requests(
-            lambda log_: self._limit_refusal(
+            lambda log_: limit_refusal(
                 log_,
+                self.settings,
                 guild_id=guild_id,
                 requester_id=requester_id,
                 target_author_id=target_author_id,
@@ -375,36 +302,20 @@ class ContextService:
         The limit check, the public decision and the request record happen in one step on the database
         thread, so two requests arriving together can't both slip under a limit or both go public."""
         now = self.clock()
-        threshold = self.settings.public_threshold
-
-        def reserve(log_: RequestLog) -> tuple[Refusal | None, int, bool, bool]:
-            refusal = self._limit_refusal(
+        refusal, request_id, public, already = await self._requests(
+            lambda log_: reserve_request(
                 log_,
+                self.settings,
+                text=text,
                 guild_id=guild_id,
                 requester_id=requester_id,
+                channel_id=channel_id,
+                message_id=message_id,
                 target_author_id=target_author_id,
                 is_moderator=is_moderator,
                 now=now,
             )
-            fields = {
-                "guild_id": guild_id,
-                "requester_id": requester_id,
-                "claim": text,
-                "channel_id": channel_id,
-                "message_id": message_id,
-                "target_author_id": target_author_id,
-                "at": now,
-            }
-            if refusal is not None:
-                return refusal, log_.record(**fields, refused=refusal.code), False, False
-            public = already = False
-            if message_id is not None:
-                already = log_.message_has_public_reply(message_id)
-                askers = log_.message_requesters(message_id) | {requester_id}
-                public = not already and (is_moderator or len(askers) >= threshold)
-            return None, log_.record(**fields, public=public), public, already
-
-        refusal, request_id, public, already = await self._requests(reserve)
+        )
         if refusal is not None:
             log.info("context request refused", extra={"guild_id": guild_id, "reason": refusal.code})
             return ContextReply(result=None, refusal=refusal)
@@ -454,233 +365,3 @@ class ContextService:
 
     async def feedback_counts(self, request_id: int) -> tuple[int, int]:
         return await self._requests(lambda log_: log_.feedback_counts(request_id))
-
-    # ------------------------------------------------------------------------------------------
-    # library administration
-    # ------------------------------------------------------------------------------------------
-    async def _store(
-        self,
-        parsed: ParsedArticle,
-        url: str,
-        *,
-        guild_id: int,
-        added_by: int | None,
-        feed_id: int | None = None,
-    ) -> AddedSource:
-        if not parsed.text.strip() and not parsed.claim_review:
-            raise IngestError("no article text could be extracted")
-        review = parsed.claim_review
-        existing = await self._db(lambda lib: lib.find_by_url(url, guild_id))
-        if (
-            existing is not None
-            and existing["guild_id"] == guild_id
-            and existing["title"] == parsed.title.strip()
-            and existing["text"] == parsed.text
-            and (existing["embedding"] is not None or not self.semantic_enabled)
-        ):
-            return AddedSource(
-                existing["id"],
-                existing["title"],
-                url,
-                existing["kind"],
-                existing["published"],
-                existing["rating"],
-                changed=False,
-            )
-        blob = await self._embed_blob(parsed.title, parsed.text, review.claim_reviewed if review else None)
-        sid = await self._db(
-            lambda lib: lib.add_source(
-                url=url,
-                title=parsed.title,
-                text=parsed.text,
-                guild_id=guild_id,
-                kind=parsed.kind,
-                published=parsed.published,
-                claim_reviewed=review.claim_reviewed if review else None,
-                rating=review.rating if review else None,
-                rating_author=review.author if review else None,
-                feed_id=feed_id,
-                added_by=added_by,
-                embedding=blob,
-            )
-        )
-        self._library_version += 1
-        log.info("source added", extra={"source_id": sid, "guild_id": guild_id, "domain": domain_of(url)})
-        return AddedSource(
-            sid, parsed.title, url, parsed.kind, parsed.published, review.rating if review else None
-        )
-
-    async def add_url(self, url: str, *, guild_id: int = 0, added_by: int | None = None) -> AddedSource:
-        """Fetch a page and add it. Raises :class:`IngestError` with an admin-readable message."""
-        if self.session is None:
-            raise IngestError("no HTTP session configured")
-        await check_public_url(url, allow_private=self.settings.allow_private_hosts)
-        body, ctype = await fetch_page(
-            self.session,
-            url,
-            timeout_s=self.settings.fetch_timeout_s,
-            max_bytes=self.settings.max_page_bytes,
-            user_agent=self.settings.user_agent,
-        )
-        parsed = await asyncio.to_thread(parse_content, body, url, ctype)
-        return await self._store(parsed, url, guild_id=guild_id, added_by=added_by)
-
-    async def add_file(
-        self, path: str | Path, *, guild_id: int = 0, added_by: int | None = None, url: str | None = None
-    ) -> AddedSource:
-        """Add a local HTML or text file (its URL is ``url`` or the file's ``file://`` URI)."""
-        path = Path(path)
-        if not path.is_file():
-            raise IngestError(f"{path} is not a file")
-        parsed = await asyncio.to_thread(read_file, path)
-        return await self._store(parsed, url or path.resolve().as_uri(), guild_id=guild_id, added_by=added_by)
-
-    async def add_text(
-        self,
-        title: str,
-        text: str,
-        url: str,
-        *,
-        guild_id: int = 0,
-        published: str | None = None,
-        added_by: int | None = None,
-    ) -> AddedSource:
-        return await self._store(
-            ParsedArticle(title=title, text=text, published=published),
-            url,
-            guild_id=guild_id,
-            added_by=added_by,
-        )
-
-    async def list_sources(self, guild_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        return await self._db(lambda lib: lib.list_sources(guild_id, limit=limit))
-
-    async def list_feeds(self, guild_id: int | None = None) -> list[dict[str, Any]]:
-        return await self._db(lambda lib: lib.list_feeds(guild_id))
-
-    async def remove_source(self, source_id: int, *, guild_id: int | None = None) -> bool:
-        self._library_version += 1
-        return await self._db(lambda lib: lib.remove_source(source_id, guild_id))
-
-    async def remove_feed(self, feed_id: int, *, guild_id: int | None = None) -> bool:
-        return await self._db(lambda lib: lib.remove_feed(feed_id, guild_id))
-
-    async def add_feed(
-        self, url: str, *, guild_id: int = 0, added_by: int | None = None, poll_now: bool = True
-    ) -> tuple[int, int]:
-        """Register a feed (and poll it once); returns (feed id, entries added)."""
-        await check_public_url(url, allow_private=self.settings.allow_private_hosts)
-        feed_id = await self._db(
-            lambda lib: lib.add_feed(
-                url, guild_id=guild_id, added_by=added_by, interval=self.settings.feed_interval_s
-            )
-        )
-        added = await self.poll_feed(feed_id) if poll_now else 0
-        return feed_id, added
-
-    async def poll_feed(self, feed_id: int) -> int:
-        """One conditional GET of a feed; new/changed entries go into the library. Returns entries stored."""
-        feed = await self._db(lambda lib: lib.get_feed(feed_id))
-        if feed is None or self.session is None:
-            return 0
-        poll = await poll_feed(
-            self.session,
-            feed["url"],
-            etag=feed["etag"],
-            last_modified=feed["last_modified"],
-            timeout_s=self.settings.fetch_timeout_s,
-            user_agent=self.settings.user_agent,
-        )
-        stored = 0
-        for entry in poll.entries:
-            if not entry.url:
-                continue
-            try:
-                added = await self._store(
-                    entry, entry.url, guild_id=feed["guild_id"], added_by=feed["added_by"], feed_id=feed_id
-                )
-            except IngestError:
-                continue
-            stored += int(added.changed)
-        await self._db(
-            lambda lib: lib.update_feed_state(
-                feed_id, etag=poll.etag, last_modified=poll.last_modified, polled_at=self.clock()
-            )
-        )
-        log.info("feed polled", extra={"feed_id": feed_id, "status": poll.status, "stored": stored})
-        return stored
-
-    async def poll_due_feeds(self) -> int:
-        """Poll every feed whose interval has passed (call this on a schedule). Returns entries stored."""
-        due = await self._db(lambda lib: lib.due_feeds(self.clock()))
-        total = 0
-        for feed in due:
-            try:
-                total += await self.poll_feed(feed["id"])
-            except Exception:
-                log.exception("feed poll failed", extra={"feed_id": feed["id"]})
-        return total
-
-    async def set_channel_article(
-        self, guild_id: int, channel_id: int, url: str, *, set_by: int | None = None, explicit: bool = True
-    ) -> AddedSource:
-        """Make ``url`` the article ``channel_id`` discusses (fetched and added to the guild if new)."""
-        existing = await self._db(lambda lib: lib.find_by_url(url, guild_id))
-        if existing is None:
-            added = await self.add_url(url, guild_id=guild_id, added_by=set_by)
-        else:
-            added = AddedSource(
-                existing["id"],
-                existing["title"],
-                existing["url"],
-                existing["kind"],
-                existing["published"],
-                existing["rating"],
-            )
-        await self._db(
-            lambda lib: lib.set_channel_article(
-                guild_id, channel_id, added.id, set_by=set_by, explicit=explicit
-            )
-        )
-        return added
-
-    async def note_posted_links(
-        self, guild_id: int, channel_id: int, content: str, author_id: int | None = None
-    ) -> list[int]:
-        """A link posted in a channel becomes that channel's article when it is already in the library
-        or comes from a domain the server already trusts (a source or feed domain). Returns source ids."""
-        urls = [u.rstrip(".,;:!?)") for u in _URL.findall(content or "")][:3]
-        if not urls:
-            return []
-        marked: list[int] = []
-        trusted: set[str] | None = None
-        for url in urls:
-            existing = await self._db(lambda lib, url=url: lib.find_by_url(url, guild_id))
-            if existing is None:
-                if trusted is None:
-                    trusted = await self._trusted_domains(guild_id)
-                if domain_of(url) not in trusted or self.session is None:
-                    continue
-                try:
-                    sid = (await self.add_url(url, guild_id=guild_id, added_by=author_id)).id
-                except IngestError as exc:
-                    log.info("posted link not added: %s", exc, extra={"guild_id": guild_id})
-                    continue
-            else:
-                sid = existing["id"]
-            await self._db(
-                lambda lib, sid=sid: lib.set_channel_article(
-                    guild_id, channel_id, sid, set_by=author_id, explicit=False
-                )
-            )
-            marked.append(sid)
-        return marked
-
-    async def _trusted_domains(self, guild_id: int) -> set[str]:
-        def query(lib: SourceLibrary) -> set[str]:
-            rows = lib.db.execute("SELECT DISTINCT domain FROM sources WHERE guild_id IN (0, ?)", [guild_id])
-            domains = {r[0] for r in rows}
-            domains |= {domain_of(f["url"]) for f in lib.list_feeds(guild_id)}
-            return {d for d in domains if d and d != "local"}
-
-        return await self._db(query)

@@ -9,10 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ALWAYS_ON_COGS, WardenCheckFailure, WardenCog, quote_member_text, scorer_queue_depth
+from bot.client import ALWAYS_ON_COGS
 from bot.errors import InvalidSettingError, MissingPermissionError, WardenError
 from bot.policy import PolicyConfigError, PolicySettings
 from bot.scoring.base import LABELS
+from bot.services import scorer_queue_depth
+from cogs.common import WardenCheckFailure, WardenCog, quote_member_text
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.client import WardenCheckFailure, WardenCog, member_is_moderator, reply_ephemeral
 from bot.errors import CogDisabledError, WardenError
+from cogs.common import WardenCheckFailure, WardenCog, member_is_moderator, reply_ephemeral
 from cogs.context.render import context_embed, feedback_view, safe
 
 if TYPE_CHECKING:

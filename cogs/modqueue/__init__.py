@@ -1,5 +1,5 @@
 """The mod queue cog: a queue channel per server, persistent action buttons, ``/queue``, and the
-"Report to moderators" message menu. The rules live in :mod:`bot.moderation.queue`."""
+"Report to moderators" message menu. The rules live in :mod:`bot.moderation.queue_rules`."""
 
 from __future__ import annotations
 

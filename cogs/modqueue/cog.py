@@ -3,9 +3,10 @@
 Entries come from the scoring decisions (``warden_decision``: queue, and delete/timeout for review),
 from appeals (``warden_appeal``, filed by the warnings cog) and from members' reports. Each is posted in
 the server's queue channel as an embed with persistent components (:mod:`cogs.modqueue.views`). The
-rules (who may act, resolve-once, rate limit, what a card shows) are :mod:`bot.moderation.queue`; the
-actions (delete, warn, timeout, ban, pardon) go through :class:`bot.moderation.infractions.InfractionService`
-like every other infraction.
+rules are plain Python: who may act (:mod:`bot.moderation.queue_rules`), resolve-once
+(:mod:`bot.moderation.queue`), the report rate limit (:mod:`bot.moderation.report_limits`) and what a
+card shows (:mod:`bot.moderation.queue_cards`); the actions (delete, warn, timeout, ban, pardon) go
+through :class:`bot.moderation.infractions.InfractionService` like every other infraction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,23 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import (
+from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
+from bot.events import AppealEvent, DecisionEvent
+from bot.moderation.infraction_types import InfractionRequest
+from bot.moderation.queue import ActionResult, QueueActionError, QueueService
+from bot.moderation.queue_cards import entry_card
+from bot.moderation.queue_rules import (
+    REFUSAL,
+    ModeratorCheck,
+    QueueAction,
+    actions_for,
+    missing_permission,
+    timeout_minutes,
+)
+from bot.moderation.report_limits import ReportRateLimiter, rate_limit_message
+from bot.storage.cases import CaseType
+from bot.storage.queue import QueueEntry, QueueSource
+from cogs.common import (
     WardenCog,
     describe_error,
     member_is_moderator,
@@ -27,25 +44,6 @@ from bot.client import (
     require_moderator,
     unwrap_error,
 )
-from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
-from bot.events import AppealEvent, DecisionEvent
-from bot.moderation.infractions import InfractionRequest
-from bot.moderation.queue import (
-    REFUSAL,
-    ActionResult,
-    ModeratorCheck,
-    QueueAction,
-    QueueActionError,
-    QueueService,
-    ReportRateLimiter,
-    actions_for,
-    entry_card,
-    missing_permission,
-    rate_limit_message,
-    timeout_minutes,
-)
-from bot.storage.cases import CaseType
-from bot.storage.queue import QueueEntry, QueueSource
 from cogs.modqueue.embeds import NO_MENTIONS, card_embed, list_embed, stats_embed
 from cogs.modqueue.views import DYNAMIC_ITEMS, ReportModal, entry_view
 from cogs.warnings.cog import check_hierarchy
@@ -68,7 +66,7 @@ CASE_TYPES: dict[QueueAction, CaseType] = {
 
 
 def moderator_check(member: discord.Member) -> ModeratorCheck:
-    """The member's permissions, for :func:`bot.moderation.queue.missing_permission`."""
+    """The member's permissions, for :func:`bot.moderation.queue_rules.missing_permission`."""
     permissions = member.guild_permissions
     return ModeratorCheck(
         user_id=member.id,

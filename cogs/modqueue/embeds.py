@@ -1,4 +1,4 @@
-"""Queue cards as Discord embeds. The card's text comes from :func:`bot.moderation.queue.entry_card`,
+"""Queue cards as Discord embeds. The card's text comes from :func:`bot.moderation.queue_cards.entry_card`,
 already escaped; this module only picks colours and builds :class:`discord.Embed` objects."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import discord
 
-from bot.moderation.queue import EntryCard, Tone, list_line, stats_lines
+from bot.moderation.queue_cards import EntryCard, Tone, list_line, stats_lines
 from bot.storage.queue import QueueEntry, QueueStats
 
 COLOURS: dict[Tone, discord.Colour] = {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.moderation.queue import (
+from bot.moderation.queue_rules import (
     APPEAL_ACTIONS,
     MESSAGE_ACTIONS,
     TIMEOUT_CHOICES,

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import discord
 from discord.ext import commands
 
-from bot.client import WardenCog
 from bot.events import DecisionEvent
 from bot.pipeline import prepare
 from bot.policy import PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
 from bot.scoring.base import Scores, ScoringError
 from bot.scoring.batcher import Overloaded
+from cogs.common import WardenCog
 
 log = logging.getLogger(__name__)
 

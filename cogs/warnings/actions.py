@@ -1,4 +1,4 @@
-"""The Discord side of :class:`bot.moderation.infractions.ModerationActions` for one server."""
+"""The Discord side of :class:`bot.moderation.infraction_types.ModerationActions` for one server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.moderation.infractions import ActionFailedError, DMFailedError, ModlogEntry, Notice
+from bot.moderation.infraction_types import ActionFailedError, DMFailedError, ModlogEntry, Notice
 from cogs.warnings.appeal import appeal_view
 from cogs.warnings.render import modlog_embed, notice_embed
 

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.client import report_error
 from bot.errors import WardenError
 from bot.events import APPEAL_EVENT, AppealEvent
-from bot.moderation.infractions import APPEAL_CHARS
+from bot.moderation.infraction_types import APPEAL_CHARS
+from cogs.common import report_error
 
 if TYPE_CHECKING:
     from bot.client import WardenBot

@@ -13,18 +13,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import (
+from bot.errors import HierarchyError, InvalidTargetError, WardenError
+from bot.events import DecisionEvent
+from bot.moderation.infraction_types import InfractionOutcome, InfractionRequest
+from bot.policy.decision import Action
+from bot.storage.cases import CaseType
+from cogs.common import (
     WardenCheckFailure,
     WardenCog,
     quote_member_text,
     require_moderator,
     require_permissions,
 )
-from bot.errors import HierarchyError, InvalidTargetError, WardenError
-from bot.events import DecisionEvent
-from bot.moderation.infractions import InfractionOutcome, InfractionRequest
-from bot.policy.decision import Action
-from bot.storage.cases import CaseType
 from cogs.warnings.actions import DiscordActions, bot_blocked_by
 from cogs.warnings.render import case_embed, case_line, label_list, what_happened
 

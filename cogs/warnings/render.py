@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.client import quote_member_text
-from bot.moderation.infractions import ModlogEntry, Notice
+from bot.moderation.infraction_types import ModlogEntry, Notice
 from bot.storage.cases import Case, CaseType
+from cogs.common import quote_member_text
 
 COLOURS = {
     CaseType.WARN: discord.Colour.gold(),

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from discord.ext import commands
 
-from bot.client import WardenBot, WardenCog
+from bot.client import WardenBot
 from bot.events import DecisionEvent
+from cogs.common import WardenCog
 
 log = logging.getLogger(__name__)
 

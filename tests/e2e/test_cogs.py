@@ -11,9 +11,10 @@ import pytest
 import simcord
 from discord import app_commands
 
-from bot.client import WardenBot, WardenCog, create_bot
+from bot.client import WardenBot, create_bot
 from bot.settings import Settings
 from cogs import discover
+from cogs.common import WardenCog
 from tests.e2e.conftest import KeywordBackend, build_test_scorer
 
 PLUGINS = ["examples.cogs.decision_logger"]

@@ -16,7 +16,7 @@ from simcord import interactions as sim_interactions
 from simcord.backend import serializers
 
 from bot.client import create_bot
-from bot.moderation.queue import REFUSAL
+from bot.moderation.queue_rules import REFUSAL
 from bot.scoring.base import Scores
 from bot.storage.cases import CaseType
 from bot.storage.database import Database

@@ -13,7 +13,7 @@ import pytest
 import simcord
 
 from bot.errors import InvalidSettingError, MissingPermissionError
-from bot.moderation.queue import REFUSAL
+from bot.moderation.queue_rules import REFUSAL
 from bot.storage.cases import CaseType
 from bot.storage.queue import QueueStatus, Resolution
 from tests.e2e.conftest import World, expect_error

@@ -1,0 +1,15 @@
+"""Member text the bot repeats (DMs, modlog, queue entries): one line, cut to a length.
+
+Escaping is the renderer's job (``cogs.common.quote_member_text``, the queue cards' ``safe_excerpt``).
+"""
+
+from __future__ import annotations
+
+EXCERPT_CHARS = 200
+"""The longest excerpt of a member's message the bot repeats (DM, modlog)."""
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

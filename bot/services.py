@@ -1,0 +1,118 @@
+"""What the cogs share, as plain Python: :class:`Services` (``bot.services``, built once by
+:func:`bot.client.create_bot`), the scorer front protocol and the in-process scoring metrics.
+
+No discord.py here: the composition root that fills these in is :mod:`bot.client`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import aiohttp
+
+from bot.scoring.base import Scores
+from bot.settings import Settings
+from bot.storage.database import Database
+
+# --------------------------------------------------------------------------- the scorer front
+
+
+@runtime_checkable
+class ScorerFront(Protocol):
+    """What the cogs need from the scorer: one awaitable score per prepared text.
+
+    :class:`bot.scoring.batcher.MicroBatcher` is the production implementation (bounded queue, batches,
+    inference in a worker thread). ``score`` raises the batcher's ``Overloaded`` when its queue is full.
+    """
+
+    async def score(self, text: str) -> Scores:
+        """Score one prepared text."""
+        ...
+
+
+def scorer_model_version(scorer: object) -> str:
+    """The model version the scorer reports (``"unknown"`` when it reports none)."""
+    for owner in (scorer, getattr(scorer, "backend", None)):
+        version = getattr(owner, "model_version", None)
+        if isinstance(version, str) and version:
+            return version
+    return "unknown"
+
+
+def scorer_backend_name(scorer: object, default: str = "unknown") -> str:
+    """The backend name (``embedded``/``detoxify``) behind the scorer front."""
+    for owner in (getattr(scorer, "backend", None), scorer):
+        name = getattr(owner, "name", None)
+        if isinstance(name, str) and name:
+            return name
+    return default
+
+
+def scorer_queue_depth(scorer: object) -> int:
+    """Texts waiting in the scorer front's queue (0 when it keeps none)."""
+    depth = getattr(scorer, "queue_depth", 0)
+    return depth if isinstance(depth, int) else 0
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@dataclass
+class ScoringMetrics:
+    """In-process scoring numbers for ``/warden status``: end-to-end latency per message (prepare +
+    every chunk through the scorer front) and how often the scorer was overloaded."""
+
+    window: int = 2048
+    latencies_ms: deque[float] = field(default_factory=deque)
+    overloaded: int = 0
+
+    def record(self, latency_ms: float) -> None:
+        """Remember one scored message's latency."""
+        self.latencies_ms.append(latency_ms)
+        while len(self.latencies_ms) > self.window:
+            self.latencies_ms.popleft()
+
+    def percentile(self, q: float) -> float | None:
+        """The ``q``-th percentile (1-99) of recent latencies in ms; ``None`` before the first message."""
+        values = sorted(self.latencies_ms)
+        if not values:
+            return None
+        if len(values) == 1:
+            return values[0]
+        cuts = statistics.quantiles(values, n=100, method="inclusive")
+        return cuts[min(98, max(0, round(q) - 1))]
+
+
+# --------------------------------------------------------------------------- services
+
+
+@dataclass
+class Services:
+    """Everything the cogs share, built once by :func:`create_bot` (``bot.services``)."""
+
+    settings: Settings
+    database: Database
+    scorer: ScorerFront | None = None
+    session: aiohttp.ClientSession | None = None
+    context: Any = None
+    policies: Any = None
+    scores: Any = None
+    cases: Any = None
+    queue: Any = None
+    infractions: Any = None
+    metrics: ScoringMetrics = field(default_factory=ScoringMetrics)
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def backend_name(self) -> str:
+        """The configured backend name (``embedded``/``detoxify``)."""
+        return scorer_backend_name(self.scorer, self.settings.backend)
+
+    @property
+    def model_version(self) -> str:
+        """The scorer's model version."""
+        return scorer_model_version(self.scorer)
