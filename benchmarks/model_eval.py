@@ -1,0 +1,405 @@
+"""Score Warden's embedded model and baselines on the held-out sets; write the table into docs/model-card.md.
+
+    nice -n 10 python benchmarks/model_eval.py            # all sets, all scorers, updates the model card
+    python benchmarks/model_eval.py --limit 500 --no-write  # quick look
+
+Held-out sets (/work/shared/data/eval) are never used for training or for choosing thresholds.
+Texts pass through ``bot.pipeline.normalize`` first (what the bot does before scoring), when available.
+Scorers: ``embedded`` (the shipped cascade), ``embedded tier 2 only`` (no lexical clearing),
+``alt-profanity-check`` 1.9.1 (a single probability, used for every label) and tox-block if importable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.scoring.base import LABELS  # noqa: E402
+
+EVAL = Path(os.environ.get("WARDEN_DATA", ROOT.parent / "shared/data")) / "eval"
+CARD = ROOT / "docs/model-card.md"
+BEGIN, END = "<!-- model_eval:begin -->", "<!-- model_eval:end -->"
+
+# identity terms of the madlibs templates, longest first (used only to group madlibs rows for reporting)
+MADLIBS_IDENTITIES = sorted(
+    [
+        "lesbian",
+        "gay",
+        "bisexual",
+        "transgender",
+        "trans",
+        "queer",
+        "lgbt",
+        "lgbtq",
+        "homosexual",
+        "straight",
+        "heterosexual",
+        "male",
+        "female",
+        "nonbinary",
+        "african",
+        "african american",
+        "black",
+        "white",
+        "european",
+        "hispanic",
+        "latino",
+        "latina",
+        "latinx",
+        "mexican",
+        "canadian",
+        "american",
+        "asian",
+        "indian",
+        "middle eastern",
+        "chinese",
+        "japanese",
+        "christian",
+        "muslim",
+        "jewish",
+        "buddhist",
+        "catholic",
+        "protestant",
+        "sikh",
+        "taoist",
+        "old",
+        "older",
+        "young",
+        "younger",
+        "teenage",
+        "millenial",
+        "millennial",
+        "middle aged",
+        "elderly",
+        "blind",
+        "deaf",
+        "paralyzed",
+    ],
+    key=len,
+    reverse=True,
+)
+_IDENT_RE = re.compile(r"\b(" + "|".join(re.escape(t) for t in MADLIBS_IDENTITIES) + r")\b", re.IGNORECASE)
+
+
+def read_csv(rel: str) -> list[dict]:
+    with (EVAL / rel).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_sets(limit: int | None, madlibs_limit: int | None = None) -> dict[str, tuple]:
+    """name -> (texts, y (1 = toxic/hateful), group)"""
+    rng = np.random.default_rng(0)
+
+    def cap(texts, y, g, limit=limit):
+        if limit and len(texts) > limit:
+            idx = np.sort(rng.choice(len(texts), limit, replace=False))
+            return [texts[i] for i in idx], y[idx], [g[i] for i in idx]
+        return texts, y, g
+
+    sets = {}
+    r = read_csv("conversationai_bias/bias_madlibs_77k.csv")
+    sets["madlibs"] = cap(
+        [x["Text"] for x in r],
+        np.array([x["Label"] == "BAD" for x in r], int),
+        [(m.group(1).lower() if (m := _IDENT_RE.search(x["Text"])) else "(none)") for x in r],
+        limit=madlibs_limit or limit,
+    )
+    for name, rel in (
+        ("wiki", "toxicity_nonfuzzed_testset.csv"),
+        ("wiki_fuzzed", "toxicity_fuzzed_testset.csv"),
+    ):
+        r = read_csv(f"conversationai_bias/{rel}")
+        sets[name] = cap(
+            [x["comment"] for x in r], np.array([x["toxic"] == "True" for x in r], int), [""] * len(r)
+        )
+    r = read_csv("toxigen_seeds/toxigen_prompt_sentences.csv")
+    sets["toxigen"] = cap(
+        [x["text"] for x in r],
+        np.array([x["label"] == "hate" for x in r], int),
+        [x["target_group"] for x in r],
+    )
+    r = read_csv("hatecheck/test_suite_cases.csv")
+    sets["hatecheck"] = (
+        [x["test_case"] for x in r],
+        np.array([x["label_gold"] == "hateful" for x in r], int),
+        [x["functionality"] for x in r],
+    )
+    return sets
+
+
+class Scorer:
+    name: str
+    threshold: dict[str, float]
+
+    def predict(self, texts: list[str]) -> np.ndarray:  # (n, 6)
+        raise NotImplementedError
+
+
+class EmbeddedScorers:
+    """One pass computing tier 1 and tier 2 for every text, from which both variants are read."""
+
+    def __init__(self, emb_cache: bool = False):
+        from bot.scoring.embedded import EmbeddedBackend
+
+        self.emb_cache = emb_cache
+        self.backend = EmbeddedBackend(cascade=False)
+        self.threshold = self.backend.recommended_thresholds()
+        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def both(self, key: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if key not in self.cache:
+            b = self.backend
+            from bot.scoring.embedded.backend import _sigmoid
+            from bot.scoring.embedded.textprep import clean_text
+
+            cleaned = [clean_text(t) or "." for t in texts]
+            x = b._lex.transform(cleaned)
+            p1 = _sigmoid(b._cal1[:, 0] * (np.asarray(x @ b._c1) + b._b1) + b._cal1[:, 1]) * b._trained
+            if self.emb_cache:  # same vectors, computed once (training/cache, keyed by text hash)
+                from training.embed_cache import embed
+
+                emb = embed(cleaned)
+            else:
+                emb = b._get_encoder().encode(cleaned)
+            z2 = np.asarray(x @ b._c2) + emb @ b._e2 + b._b2
+            p2 = _sigmoid(b._cal2[:, 0] * z2 + b._cal2[:, 1]) * b._trained
+            cleared = np.all(p1 < b._clear, axis=1)
+            self.cache[key] = (np.where(cleared[:, None], p1, p2), p2, cleared)
+        return self.cache[key]
+
+
+class Variant(Scorer):
+    def __init__(self, parent: EmbeddedScorers, which: int, name: str):
+        self.parent, self.which, self.name = parent, which, name
+        self.threshold = parent.threshold
+
+    def predict_keyed(self, key, texts):
+        return self.parent.both(key, texts)[self.which]
+
+
+class ProfanityCheck(Scorer):
+    name = "alt-profanity-check"
+
+    def __init__(self):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from profanity_check import predict_prob
+        self._p = predict_prob
+        self.threshold = dict.fromkeys(LABELS, 0.5)
+
+    def predict_keyed(self, key, texts):
+        p = np.asarray(self._p(texts), dtype=np.float32)
+        return np.repeat(p[:, None], 6, axis=1)
+
+
+class ToxBlock(Scorer):
+    name = "tox-block"
+
+    def __init__(self):
+        from tox_block.prediction import make_predictions  # type: ignore[import-not-found]
+
+        self._f = make_predictions
+        self.threshold = dict.fromkeys(LABELS, 0.5)
+
+    def predict_keyed(self, key, texts):
+        res = self._f(texts)
+        keys = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+        return np.array([[res[i][k] for k in keys] for i in range(len(texts))], dtype=np.float32)
+
+
+def flagged(p: np.ndarray, thr: dict[str, float]) -> np.ndarray:
+    return np.any(p >= np.array([thr[label] for label in LABELS]), axis=1)
+
+
+def auc(y, s) -> float:
+    return float(roc_auc_score(y, s)) if len(set(y.tolist())) == 2 else float("nan")
+
+
+def evaluate(scorer, sets, prep: Callable[[str], str]) -> dict:
+    res: dict = {}
+    thr_t = scorer.threshold["toxicity"]
+    prepared = {k: [prep(t) for t in v[0]] for k, v in sets.items()}
+    t0 = time.time()
+    _, y, groups = sets["madlibs"]
+    p = scorer.predict_keyed("madlibs", prepared["madlibs"])
+    neg = y == 0
+    res["madlibs_auc"] = auc(y, p[:, 0])
+    res["madlibs_fpr"] = float((p[neg, 0] >= thr_t).mean())
+    res["madlibs_tpr"] = float((p[~neg, 0] >= thr_t).mean())
+    per = defaultdict(list)
+    for g, s, lab in zip(groups, p[:, 0], y, strict=True):
+        if lab == 0:
+            per[g].append(s >= thr_t)
+    res["madlibs_identity_fpr"] = {g: float(np.mean(v)) for g, v in sorted(per.items())}
+    for name in ("wiki", "wiki_fuzzed", "toxigen"):
+        _, y, _ = sets[name]
+        p = scorer.predict_keyed(name, prepared[name])
+        res[f"{name}_auc"] = auc(y, p[:, 0])
+    res["wiki_gap"] = res["wiki_auc"] - res["wiki_fuzzed_auc"]
+    _, y, groups = sets["hatecheck"]
+    p = scorer.predict_keyed("hatecheck", prepared["hatecheck"])
+    fl = flagged(p, scorer.threshold)
+    fl_tox = p[:, 0] >= thr_t
+    per_f = defaultdict(list)
+    per_t = defaultdict(list)
+    for g, f, ft in zip(groups, fl, fl_tox, strict=True):
+        per_f[g].append(f)
+        per_t[g].append(ft)
+    res["hatecheck_flag_rate"] = {g: float(np.mean(v)) for g, v in sorted(per_f.items())}
+    res["hatecheck_tox_flag_rate"] = {g: float(np.mean(v)) for g, v in sorted(per_t.items())}
+    res["hatecheck_accuracy"] = float((fl == (y == 1)).mean())
+    res["hatecheck_auc"] = auc(y, p.max(axis=1))
+    res["seconds"] = round(time.time() - t0, 1)
+    return res
+
+
+def fmt(v: float) -> str:
+    return "n/a" if v != v else f"{v:.3f}"
+
+
+def table(results: dict[str, dict], notes: list[str], sets) -> str:
+    names = list(results)
+    out = ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    rows = [
+        ("madlibs AUC (toxicity)", "madlibs_auc"),
+        ("madlibs FPR at default threshold", "madlibs_fpr"),
+        ("madlibs TPR at default threshold", "madlibs_tpr"),
+        ("madlibs worst per-identity FPR", None),
+        ("wiki test AUC", "wiki_auc"),
+        ("wiki identity-swapped AUC", "wiki_fuzzed_auc"),
+        ("wiki gap (plain - swapped)", "wiki_gap"),
+        ("ToxiGen AUC", "toxigen_auc"),
+        ("HateCheck AUC (max label)", "hatecheck_auc"),
+        ("HateCheck accuracy (flag = hateful)", "hatecheck_accuracy"),
+    ]
+    for title, key in rows:
+        if key is None:
+            cells = []
+            for n in names:
+                d = results[n]["madlibs_identity_fpr"]
+                g = max(d, key=d.get)
+                cells.append(f"{d[g]:.3f} ({g})")
+        else:
+            cells = [fmt(results[n][key]) for n in names]
+        out.append(f"| {title} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.append(
+        "HateCheck: share of cases flagged per functionality (flag = any label at or above its default "
+        "threshold; in brackets: toxicity alone). `_h` cases are hateful (higher is better), `_nh` are not "
+        "(lower is better)."
+    )
+    out.append("")
+    out.append("| functionality | n | " + " | ".join(names) + " |")
+    out.append("|---|---|" + "---|" * len(names))
+    counts = defaultdict(int)
+    for g in sets["hatecheck"][2]:
+        counts[g] += 1
+    for g in sorted(counts):
+        cells = [
+            f"{results[n]['hatecheck_flag_rate'][g]:.2f} ({results[n]['hatecheck_tox_flag_rate'][g]:.2f})"
+            for n in names
+        ]
+        out.append(f"| {g} | {counts[g]} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.append("Per-identity false-positive rate on madlibs (non-toxic sentences flagged on toxicity):")
+    out.append("")
+    out.append("| identity | " + " | ".join(names) + " |")
+    out.append("|---|" + "---|" * len(names))
+    for g in results[names[0]]["madlibs_identity_fpr"]:
+        out.append(
+            f"| {g} | "
+            + " | ".join(f"{results[n]['madlibs_identity_fpr'].get(g, float('nan')):.3f}" for n in names)
+            + " |"
+        )
+    out.append("")
+    out.extend(f"- {n}" for n in notes)
+    return "\n".join(out)
+
+
+def write_card(text: str) -> None:
+    card = CARD.read_text(encoding="utf-8") if CARD.exists() else f"# Model card\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in card:
+        card += f"\n{BEGIN}\n{END}\n"
+    head, rest = card.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    CARD.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument(
+        "--limit", type=int, default=None, help="cap rows per set (quick look; HateCheck is never capped)"
+    )
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--madlibs-limit", type=int, default=None, help="score a fixed random sample of madlibs")
+    ap.add_argument("--emb-cache", action="store_true", help="reuse MiniLM vectors from training/cache")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    sets = load_sets(args.limit, args.madlibs_limit)
+    try:
+        from bot.pipeline import normalize as prep
+
+        notes = ["texts were prepared with `bot.pipeline.normalize` (as in the bot) before every scorer"]
+    except ImportError:
+
+        def prep(t: str) -> str:
+            return t
+
+        notes = ["bot.pipeline not available: raw texts scored"]
+    emb = EmbeddedScorers(emb_cache=args.emb_cache)
+    scorers: list = [Variant(emb, 0, "embedded (shipped cascade)"), Variant(emb, 1, "embedded tier 2 only")]
+    try:
+        scorers.append(ProfanityCheck())
+    except ImportError as exc:
+        notes.append(f"alt-profanity-check not installed: {exc}")
+    try:
+        scorers.append(ToxBlock())
+    except Exception as exc:
+        notes.append(
+            f"tox-block skipped: not installable here in time (needs TensorFlow; {type(exc).__name__})"
+        )
+    notes.append(
+        f"embedded model {emb.backend.model_version}, default thresholds {emb.threshold}; baselines "
+        "flag at 0.5; alt-profanity-check gives one probability, used for every label"
+    )
+    results = {}
+    for s in scorers:
+        print(f"scoring {s.name} ...", flush=True)
+        results[s.name] = evaluate(s, sets, prep)
+        print(json.dumps({k: v for k, v in results[s.name].items() if not isinstance(v, dict)}), flush=True)
+    cleared = {k: float(v[2].mean()) for k, v in emb.cache.items()}
+    notes.append(
+        "share of messages answered by the lexical tier (cleared) per set: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in cleared.items())
+    )
+    if args.limit:
+        notes.append(f"rows capped at {args.limit} per set")
+    if args.madlibs_limit:
+        notes.append(f"madlibs: a fixed random sample of {args.madlibs_limit} rows (seed 0), for time")
+    md = table(results, notes, sets)
+    print(md)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if not args.no_write:
+        write_card(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

