@@ -288,7 +288,11 @@ def _scorer_factory(settings: Settings) -> Callable[[], Awaitable[Any]]:
         from bot.scoring.batcher import MicroBatcher
 
         backend = await asyncio.to_thread(build_scorer_backend, settings)
-        batcher = MicroBatcher(backend)
+        warm_up = getattr(backend, "warm_up", None)
+        if warm_up is not None:  # load the weights at start, not on the first member's message
+            await asyncio.to_thread(warm_up)
+        # 64 a batch: the embedding tier sorts a batch by length, so larger batches pad less.
+        batcher = MicroBatcher(backend, max_batch=64, max_wait_ms=10)
         await batcher.start()
         log.info("scorer ready: %s (%s)", backend.name, backend.model_version)
         return batcher

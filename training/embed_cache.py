@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.scoring.embedded.encoder import MiniLMEncoder
+from bot.minilm import MiniLMEncoder
 
 CACHE = Path(__file__).resolve().parent / "cache" / "embeddings.npz"
 
@@ -25,7 +25,7 @@ def embed(texts: list[str], encoder: MiniLMEncoder | None = None, chunk: int = 2
     keys = [_key(t) for t in texts]
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
     if missing:
-        encoder = encoder or MiniLMEncoder()
+        encoder = encoder or MiniLMEncoder(bf16=False)  # training stays float32 on every CPU
         t0 = time.time()
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]

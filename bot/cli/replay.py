@@ -117,6 +117,8 @@ def replay(
         }
     try:
         scorer = build_backend(backend, **options)
+        if hasattr(scorer, "warm_up"):
+            scorer.warm_up()  # load time is not the replay's throughput
         result = _run(ReplayEngine(scorer, policy), read, show_progress=not as_json, console=err)
     except (ScoringError, ValueError) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")

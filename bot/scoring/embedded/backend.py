@@ -70,11 +70,16 @@ class EmbeddedBackend:
         """Per-label thresholds tuned on the validation split (max F1)."""
         return {label: float(self.meta["thresholds"][label]) for label in LABELS}
 
+    def warm_up(self) -> None:
+        """Load the sentence encoder now instead of on the first message that needs it (blocking)."""
+        if self.uses_embeddings:
+            self._get_encoder()
+
     def _get_encoder(self):
         if self._encoder is None:
-            from bot.scoring.embedded.encoder import MiniLMEncoder
+            from bot.minilm import shared_encoder
 
-            self._encoder = MiniLMEncoder()
+            self._encoder = shared_encoder()
         return self._encoder
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
