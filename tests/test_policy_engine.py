@@ -46,11 +46,12 @@ def test_miss_reason_names_the_closest_label(policy: PolicySettings) -> None:
         ({"insult": 0.72}, Action.LOG, "low"),
         ({"insult": 0.75}, Action.WARN, "medium"),
         ({"insult": 0.95}, Action.WARN, "high"),
-        # identity attacks and threats: to a moderator from medium up
-        ({"identity_attack": 0.65}, Action.LOG, "low"),
+        # identity attacks and threats: to a moderator as soon as they reach their threshold
+        ({"identity_attack": 0.55}, Action.NONE, ""),
+        ({"identity_attack": 0.65}, Action.QUEUE, "low"),
         ({"identity_attack": 0.80}, Action.QUEUE, "medium"),
         ({"identity_attack": 0.97}, Action.QUEUE, "high"),
-        ({"threat": 0.62}, Action.LOG, "low"),
+        ({"threat": 0.62}, Action.QUEUE, "low"),
         ({"threat": 0.80}, Action.QUEUE, "medium"),
         # profanity alone is logged, however sure the model is
         ({"obscene": 0.99, "toxicity": 0.99}, Action.LOG, "high"),
