@@ -18,6 +18,7 @@ import asyncio
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -34,12 +35,19 @@ SEED = REPO.parent / "shared" / "seed" / "thread.txt"
 EXAMPLE = REPO / "examples" / "thread.jsonl"
 
 
-def corpus() -> list[str]:
-    """Realistic comment texts: the seed thread when it is beside the repo, plus the bundled example."""
+def corpus(n: int) -> list[str]:
+    """``n`` distinct, realistic comments: the example and seed threads, then the same sample of
+    Reddit chat and news comments that ``model_speed.py`` uses (distinct, because the scoring service
+    scores identical chunks once and repeats would inflate the figure)."""
+    sys.path.insert(0, str(REPO))
+    from benchmarks.model_speed import sample_messages
+
     texts = [message.content for message in read_thread(EXAMPLE).messages]
     if SEED.exists():
         texts += [message.content for message in read_thread(SEED).messages]
-    return texts
+    seen = set(texts)
+    texts += [text for text in sample_messages(n + 500) if text and text not in seen]
+    return list(dict.fromkeys(texts))[:n]
 
 
 def bench_replay(texts: list[str], n_messages: int) -> dict[str, float]:
@@ -111,11 +119,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000, help="messages in the replay measurement")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each offered-load step")
-    parser.add_argument("--rates", default="100,250,500,750", help="offered loads in messages/second")
+    parser.add_argument("--rates", default="50,100,200,300,500", help="offered loads in messages/second")
     parser.add_argument("--write", type=Path, help="append the results to this Markdown file")
     args = parser.parse_args()
 
-    texts = corpus()
+    texts = corpus(max(args.messages, int(max(float(r) for r in args.rates.split(",")) * args.seconds) + 64))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     replay = bench_replay(texts, args.messages)
     loads = [asyncio.run(_offered_load(texts, float(rate), args.seconds)) for rate in args.rates.split(",")]
