@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.storage.database import Database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -17,3 +20,11 @@ def seed_thread() -> Path:
     if not SEED_THREAD.exists():
         pytest.skip("../shared/seed/thread.txt is not beside this checkout")
     return SEED_THREAD
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """A real, migrated SQLite database file in ``tmp_path``, closed after the test."""
+    db = Database(tmp_path / "warden.db")
+    yield db
+    db.close()

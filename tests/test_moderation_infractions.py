@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -67,13 +66,6 @@ class FakeActions:
     @property
     def steps(self) -> list[str]:
         return [name for name, _ in self.calls]
-
-
-@pytest.fixture
-def database(tmp_path: Path):
-    db = Database(tmp_path / "warden.db")
-    yield db
-    db.close()
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +20,6 @@ GUILD = 1
 MOD_A = 100
 MOD_B = 101
 AUTHOR = 200
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "warden.db")
-    yield db
-    db.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -126,13 +125,6 @@ async def site() -> AsyncIterator[Site]:
     await s.server.start_server()
     yield s
     await s.server.close()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Any:
-    db = Database(tmp_path / "warden.db")
-    yield db
-    db.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,13 +13,6 @@ from bot.storage import CaseRepository, Database, SettingsRepository
 from bot.storage.migrations import apply_migrations, current_version, discover
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "warden.db")
-    yield db
-    db.close()
 
 
 def latest_version() -> int:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -21,46 +18,15 @@ from bot.storage import (
     Resolution,
     StateError,
 )
+from tests.concurrency import run_together
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 T = TypeVar("T")
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "warden.db")
-    yield db
-    db.close()
-
-
-@pytest.fixture
 def queue(database: Database) -> QueueRepository:
     return QueueRepository(database)
-
-
-def run_together(count: int, work: Callable[[int], T]) -> tuple[list[T], list[BaseException]]:
-    barrier = threading.Barrier(count)
-    results: list[T] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def target(index: int) -> None:
-        barrier.wait()
-        try:
-            result = work(index)
-        except BaseException as error:  # collected and asserted on by the test
-            with lock:
-                errors.append(error)
-        else:
-            with lock:
-                results.append(result)
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def add(queue: QueueRepository, message_id: int = 500, **extra: object) -> int:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.policy import Action, PolicyConfigError, load_default_policy
 from bot.storage import Database, SettingsRepository
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "warden.db")
-    yield db
-    db.close()
 
 
 @pytest.fixture
