@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.events import DecisionEvent
 from bot.pipeline import prepare
@@ -52,8 +52,31 @@ def eligible(message: discord.Message) -> bool:
     return bool(message.content and message.content.strip())
 
 
+TEXT_PURGE_MINUTES = 60
+"""How often stored message texts past their server's ``retention_days`` are erased."""
+
+
 class ScoringCog(WardenCog):
     """Scores messages in watched channels and dispatches ``warden_decision`` for each."""
+
+    async def cog_load(self) -> None:
+        self.purge_expired_text.start()
+
+    async def cog_unload(self) -> None:
+        self.purge_expired_text.cancel()
+
+    @tasks.loop(minutes=TEXT_PURGE_MINUTES)
+    async def purge_expired_text(self) -> int:
+        """Erase message texts whose retention ended (servers with ``store_message_text`` on)."""
+        services = self.services
+        try:
+            erased = await services.database.run(services.scores.purge_expired_text, datetime.now(UTC))
+        except Exception:
+            log.exception("purging expired message texts failed")
+            return 0
+        if erased:
+            log.info("erased %d stored message texts past their retention", erased)
+        return erased
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

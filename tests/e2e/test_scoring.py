@@ -136,3 +136,26 @@ async def test_jeer_at_a_public_figure_is_logged_but_the_same_words_in_a_reply_w
     target = await world.bob.send(world.news, CLEAN)
     reply = await world.alice.send(world.news, JEER, reply_to=target)
     assert [case.message_id for case in await world.cases(world.alice)] == [reply.id]
+
+
+async def test_stored_texts_are_erased_after_retention(world: World) -> None:
+    await world.set_policy(store_message_text=True, retention_days=1)
+    kept = await world.alice.send(world.news, CLEAN)
+    expiring = await world.bob.send(world.news, "The summit article was long but worth reading.")
+    scores = world.bot.services.scores
+    assert (await world.database.run(scores.get, kept.id)).text == CLEAN
+
+    def age(message_id: int) -> None:  # as if the retention day had passed for this one message
+        with world.database.transaction() as db:
+            db.execute(
+                "UPDATE message_scores SET text_expires_at = ? WHERE message_id = ?",
+                ["2000-01-01T00:00:00+00:00", message_id],
+            )
+
+    await world.database.run(age, expiring.id)
+    cog = world.bot.get_cog("ScoringCog")
+    assert cog.purge_expired_text.is_running()
+    assert await cog.purge_expired_text() == 1
+
+    assert (await world.database.run(scores.get, expiring.id)).text is None
+    assert (await world.database.run(scores.get, kept.id)).text == CLEAN
