@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import discord
@@ -50,6 +51,18 @@ def setup_summary(policy: PolicySettings) -> str:
 
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} ms"
+
+
+def toggled(
+    ids: Sequence[int], *, add: discord.abc.Snowflake | None, remove: discord.abc.Snowflake | None
+) -> list[int]:
+    """``ids`` with ``add``'s id appended (if missing) and ``remove``'s id taken out (if present)."""
+    result = list(ids)
+    if add is not None and add.id not in result:
+        result.append(add.id)
+    if remove is not None and remove.id in result:
+        result.remove(remove.id)
+    return result
 
 
 @app_commands.guild_only()
@@ -113,11 +126,7 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
         assert guild is not None
         policy = await self._policy(guild.id)
         patch: dict[str, Any] = {}
-        watched = list(policy.watched_channels)
-        if watch is not None and watch.id not in watched:
-            watched.append(watch.id)
-        if unwatch is not None and unwatch.id in watched:
-            watched.remove(unwatch.id)
+        watched = toggled(policy.watched_channels, add=watch, remove=unwatch)
         if watched != list(policy.watched_channels):
             patch["watched_channels"] = watched
         if queue is not None:
@@ -128,11 +137,7 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
             raise InvalidSettingError(
                 "moderator_role", "@everyone can't be a moderator role (every member would be a moderator)"
             )
-        roles = list(policy.moderator_roles)
-        if moderator_role is not None and moderator_role.id not in roles:
-            roles.append(moderator_role.id)
-        if remove_moderator_role is not None and remove_moderator_role.id in roles:
-            roles.remove(remove_moderator_role.id)
+        roles = toggled(policy.moderator_roles, add=moderator_role, remove=remove_moderator_role)
         if roles != list(policy.moderator_roles):
             patch["moderator_roles"] = roles
         notes: list[str] = []
