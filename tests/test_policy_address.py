@@ -83,3 +83,28 @@ def test_unaddressed_insults_are_not_escalated() -> None:
         evaluate(INSULT, load_default_policy(), history=history, now=now, addressed=False).action
         is Action.LOG
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "addressed"),
+    [
+        ("You are right, Trump is an idiot.", False),
+        ("lol you nailed it, Biden is senile and stupid", False),
+        ("Good point. The senator is a complete moron.", False),
+        ("Shut up, you stupid cow, nobody asked you.", True),
+        ("whatever, you all are a bunch of brainless idiots", True),
+        ("Idiots like the moron you are conversing with do not recognize bravery", True),
+        ("Thanks, you made my day", True),  # no insult word: the second person decides
+    ],
+)
+def test_the_clause_holding_the_insult_decides(text: str, addressed: bool) -> None:
+    assert addresses_someone(text) is addressed
+
+
+def test_a_reply_addresses_its_target_unless_the_insult_is_about_someone_else() -> None:
+    assert addresses_someone("what a pathetic take", is_reply=True) is True
+    assert addresses_someone("What an idiot", is_reply=True) is True
+    assert addresses_someone("what a pathetic take") is False
+    assert addresses_someone("the minister is a clown", is_reply=True) is False
+    assert addresses_someone("Trump is an idiot", is_reply=True) is False
+    assert addresses_someone("his advisors are morons", is_reply=True) is False

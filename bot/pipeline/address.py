@@ -3,6 +3,17 @@
 An insult with "you" in it, or aimed at a mentioned member, is an attack on a participant; one that
 names nobody in the conversation ("the minister is a clown") is usually a jeer at a public figure or a
 third party. The policy treats the two differently (``unaddressed_insults`` in config/default.toml).
+
+The rule, first match wins:
+
+1. the message mentions a member: addressed;
+2. a clause holds a common insult word: addressed when such a clause also holds the second person
+   ("you stupid cow"), or when the message is a reply and no such clause names a third party ("what a
+   pathetic take" in a reply is addressed; "You are right, Trump is an idiot" is not);
+3. otherwise: addressed when the message uses the second person anywhere, or replies to a message.
+
+The insult words below only locate the clause an insult sits in; whether the message is toxic at all is
+the model's call, never this list's.
 """
 
 from __future__ import annotations
@@ -15,7 +26,35 @@ _SECOND_PERSON = re.compile(
     re.IGNORECASE,
 )
 
+_CLAUSE_BREAK = re.compile(r"[.!?;:,()\n]+|\s[-–—]\s|\b(?:but|and|while|whereas|because)\b", re.IGNORECASE)
 
-def addresses_someone(text: str, *, mentions: int = 0) -> bool:
-    """True when ``text`` uses the second person or the message mentions a member."""
-    return mentions > 0 or _SECOND_PERSON.search(text) is not None
+_INSULT_WORDS = (
+    "idiot|idiots|idiotic|moron|morons|moronic|stupid|dumb|dumbass|fool|fools|foolish|clown|clowns|liar|"
+    "liars|loser|losers|retard|retarded|imbecile|imbeciles|cretin|cretins|buffoon|buffoons|jerk|jerks|"
+    "scum|trash|garbage|pig|pigs|rat|rats|bitch|bitches|bastard|bastards|asshole|assholes|coward|cowards|"
+    "pathetic|brainless|ignorant|hypocrite|hypocrites|troll|trolls|shill|shills|cow|donkey|dick|prick|"
+    "twat|wanker|cunt|whore|slut|psycho|lunatic|lunatics|senile|incompetent|clueless|halfwit|dimwit|"
+    "dolt|nitwit|numpty|muppet|traitor|traitors|crook|crooks|thug|thugs|puppet|puppets"
+)
+_THIRD_PARTY = re.compile(
+    r"(?<![\w'’])(?:he|she|they|him|her|them|his|their|hers|theirs|the\s+\w+)(?![\w'’])"
+    r"|(?<![\w'’])(?!(?:I|What|This|That|It|Such|Just|So|How|Why|Another|Typical|Absolute|Total|Complete"
+    r"|Pure|Utter|Stop|Shut|Only|Oh|Lol|Wow)\b)[A-Z][a-z]+",
+)
+_INSULT = re.compile(rf"(?<![\w'’])(?:{_INSULT_WORDS})(?![\w'’])", re.IGNORECASE)
+
+
+def _insult_clauses(text: str) -> list[str]:
+    return [clause for clause in _CLAUSE_BREAK.split(text) if clause and _INSULT.search(clause)]
+
+
+def addresses_someone(text: str, *, mentions: int = 0, is_reply: bool = False) -> bool:
+    """True when ``text`` speaks to someone in the conversation (see the module docstring)."""
+    if mentions > 0:
+        return True
+    clauses = _insult_clauses(text)
+    if clauses:
+        if any(_SECOND_PERSON.search(clause) for clause in clauses):
+            return True
+        return is_reply and not any(_THIRD_PARTY.search(clause) for clause in clauses)
+    return is_reply or _SECOND_PERSON.search(text) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from discord.ext import commands, tasks
 
 from bot.events import DecisionEvent
 from bot.pipeline import prepare
+from bot.pipeline.address import addresses_someone
 from bot.policy import PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
 from bot.scoring.base import Scores, ScoringError
@@ -97,7 +99,15 @@ class ScoringCog(WardenCog):
             await self.process(message, edited=True)
 
     async def process(self, message: discord.Message, *, edited: bool) -> Decision | None:
-        """Score ``message`` and dispatch the decision; ``None`` when a guard stopped it."""
+        """Score ``message`` and dispatch the decision; ``None`` when a guard stopped it.
+
+        Marked in flight on the bot (:meth:`bot.client.WardenBot.in_flight`): a graceful shutdown lets
+        it store its scores before the database closes."""
+        in_flight = getattr(self.bot, "in_flight", None)
+        with in_flight() if callable(in_flight) else contextlib.nullcontext():
+            return await self._process(message, edited=edited)
+
+    async def _process(self, message: discord.Message, *, edited: bool) -> Decision | None:
         assert message.guild is not None
         guild_id = message.guild.id
         if not await self.enabled_in(guild_id):
@@ -131,8 +141,10 @@ class ScoringCog(WardenCog):
 
         now = datetime.now(UTC)
         history = await services.database.run(services.cases.history_for, guild_id, message.author.id, now)
-        # A reply or a mention speaks to someone in the conversation, like "you" does.
-        addressed = prepared.addressed or message.reference is not None
+        # A reply speaks to someone too, unless the insult's own clause is about a third party.
+        addressed = addresses_someone(
+            prepared.text, mentions=len(prepared.mentions), is_reply=message.reference is not None
+        )
         decision = evaluate(
             scores,
             policy,

@@ -125,16 +125,26 @@ async def test_modlog_5xx_does_not_crash_the_listener(world: World) -> None:
 JEER = "The energy minister is a clown and a liar."
 
 
-async def test_jeer_at_a_public_figure_is_logged_but_the_same_words_in_a_reply_warn(world: World) -> None:
+async def test_jeer_at_a_public_figure_is_logged_even_in_a_reply(world: World) -> None:
     jeer = await world.alice.send(world.news, JEER)
     record = await world.database.run(world.bot.services.scores.get, jeer.id)
     assert record is not None
     assert record.action == "log"
     assert "addresses nobody" in record.reason
-    assert await world.cases() == []
 
     target = await world.bob.send(world.news, CLEAN)
     reply = await world.alice.send(world.news, JEER, reply_to=target)
+    record = await world.database.run(world.bot.services.scores.get, reply.id)
+    assert record is not None and record.action == "log"
+    assert await world.cases() == []
+
+
+async def test_a_bare_insult_in_a_reply_is_aimed_at_the_member_replied_to(world: World) -> None:
+    target = await world.bob.send(world.news, CLEAN)
+    plain = await world.alice.send(world.news, "What a pathetic idiot.")
+    reply = await world.alice.send(world.news, "What a pathetic idiot.", reply_to=target)
+    record = await world.database.run(world.bot.services.scores.get, plain.id)
+    assert record is not None and record.action == "log"
     assert [case.message_id for case in await world.cases(world.alice)] == [reply.id]
 
 
