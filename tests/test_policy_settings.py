@@ -19,7 +19,14 @@ def test_default_policy_loads_and_is_a_news_server_policy() -> None:
     assert policy.dry_run is False
     assert policy.store_message_text is False
     assert [band.name for band in policy.bands_by_min] == ["low", "medium", "high"]
-    assert all(0.5 <= policy.thresholds[label] <= 0.8 for label in LABELS)
+    assert {label: policy.thresholds[label] for label in LABELS} == {
+        "toxicity": 0.80,
+        "severe_toxicity": 0.50,
+        "obscene": 0.80,
+        "threat": 0.31,  # the model's validation-tuned value: threats only reach the queue
+        "insult": 0.70,
+        "identity_attack": 0.60,
+    }
     assert policy.label_actions["insult"]["medium"] is Action.WARN
     assert policy.label_actions["identity_attack"]["medium"] is Action.QUEUE
     assert policy.label_actions["threat"]["medium"] is Action.QUEUE
