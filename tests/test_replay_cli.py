@@ -181,3 +181,19 @@ def test_unknown_backend_is_a_clear_error() -> None:
     code, _, err = replay(str(EXAMPLE), "--backend", "magic")
     assert code == 1
     assert "magic" in err
+
+
+def test_numeric_channels_get_the_policys_channel_settings(tmp_path: Path) -> None:
+    thread = tmp_path / "t.jsonl"
+    rows = [
+        {"author": "a", "channel": "111", "content": "you are a stupid idiot"},
+        {"author": "b", "channel": "222", "content": "you are a stupid idiot"},
+        {"author": "c", "channel": "news", "content": "you are a stupid idiot"},
+    ]
+    thread.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    config = tmp_path / "channels.toml"
+    config.write_text("[channels.222]\noff = true\n", encoding="utf-8")
+    code, out, _ = replay(str(thread), "--json", "--config", str(config))
+    assert code == 0
+    actions = [row["action"] for row in json_rows(out)]
+    assert actions == ["warn", "none", "warn"]

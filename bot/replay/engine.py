@@ -51,6 +51,12 @@ class ReplayResult:
         return len(self.rows) / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
+def channel_id(channel: str | None) -> int | None:
+    """A JSONL ``channel`` given as a Discord channel id, so the policy's channel settings apply;
+    a channel name (or none) skips the channel checks, as for a thread with no channels."""
+    return int(channel) if channel is not None and channel.isdigit() else None
+
+
 class ReplayEngine:
     """Replays messages in order; scoring is batched, the policy sees each author's warnings so far."""
 
@@ -89,7 +95,12 @@ class ReplayEngine:
             author_key = message.author if message.author is not None else f"line-{message.line}"
             history = AuthorHistory(warnings=list(warnings_by_author[author_key]))
             decision = evaluate(
-                message_scores, self.policy, history=history, now=now, addressed=speaks_to_someone
+                message_scores,
+                self.policy,
+                history=history,
+                now=now,
+                addressed=speaks_to_someone,
+                channel_id=channel_id(message.channel),
             )
             if decision.action in (Action.WARN, Action.TIMEOUT) and not decision.dry_run:
                 warnings_by_author[author_key].append(now)
