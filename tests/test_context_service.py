@@ -274,3 +274,33 @@ async def test_simultaneous_requests_cannot_slip_under_the_limits(service: Conte
     assert sum(r.refusal is None for r in same_member) == 1
     askers = await asyncio.gather(*(ask(service, 10 + i, message=888) for i in range(5)))
     assert sum(r.public for r in askers) == 1
+
+
+async def test_forget_user_erases_their_requests_claims_and_votes(
+    service: ContextService, clock: Clock
+) -> None:
+    mine = await ask(service, 7, target=99, message=500)  # 7 asked about 99's message
+    about_me = await ask(service, 8, target=7, message=501)  # 8 asked about 7's message
+    clock.advance(3600)
+    other = await ask(service, 8, target=99, message=502)  # nothing to do with 7
+    elsewhere = await service.request_context(
+        "Israel has lost 2 F16s", guild_id=GUILD + 1, requester_id=7, target_author_id=99
+    )
+    for reply in (mine, about_me, other, elsewhere):
+        assert reply.request_id is not None
+    await service.record_feedback(other.request_id, 7, True)  # 7's vote on someone else's request
+    await service.record_feedback(other.request_id, 9, False)
+    await service.record_feedback(mine.request_id, 9, True)  # a vote on 7's own request
+
+    # 2 requests + 7's vote on ``other`` + 9's vote on the erased ``mine``
+    assert await service.forget_user(GUILD, 7) == 4
+    db = service.database.db
+    rows = {r["id"]: r for r in db.query("SELECT * FROM context_requests")}
+    assert set(rows) == {other.request_id, elsewhere.request_id}  # another guild's data stays
+    assert all(
+        7 not in (r["requester_id"], r["target_author_id"]) for r in rows.values() if r["guild_id"] == GUILD
+    )
+    assert await service.feedback_counts(other.request_id) == (0, 1)
+    assert await service.feedback_counts(mine.request_id) == (0, 0)
+    assert db.execute("SELECT count(*) FROM context_feedback WHERE user_id = 7").fetchone()[0] == 0
+    assert await service.forget_user(GUILD, 7) == 0

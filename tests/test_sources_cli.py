@@ -105,3 +105,13 @@ def test_db_option_overrides_env(app: typer.Typer, env: Path, tmp_path: Path) ->
         runner.invoke(app, ["context", "Golan annexed 1981", "--json", "--db", str(other)]).stdout
     )
     assert json.loads(runner.invoke(app, ["context", "Golan annexed 1981", "--json"]).stdout) == []
+
+
+def test_config_help_shows_the_context_section() -> None:
+    """Rich markup would swallow a bare ``[context]`` in the ``--config`` help."""
+    from bot.cli.app import app as warden
+
+    for args in (["context", "--help"], ["sources", "add", "--help"]):
+        result = CliRunner().invoke(warden, args, env={"COLUMNS": "200", "TERM": "dumb"})
+        assert result.exit_code == 0, result.output
+        assert "TOML file with a [context] section" in result.stdout

@@ -331,3 +331,27 @@ async def test_private_addresses_are_refused_by_default(database: Database, url:
             await service.add_url(url)
         with pytest.raises(IngestError):
             await service.add_feed(url)
+
+
+async def test_member_posting_the_moderators_article_does_not_demote_it(database: Database) -> None:
+    service = ContextService(database, None, ContextSettings(semantic=False))
+    x = await service.add_text(
+        "Moderator's article", "Putin met Assad in Damascus.", "https://x.example/a", guild_id=5
+    )
+    y = await service.add_text(
+        "Member's article", "Israel struck Syria in 2019.", "https://y.example/b", guild_id=5
+    )
+    await service.set_channel_article(5, 9, x.url, set_by=100)  # ``/sources article``: explicit
+    assert await service.note_posted_links(5, 9, f"see {x.url}", author_id=1) == [x.id]
+    assert await service.note_posted_links(5, 9, f"no, {y.url}", author_id=2) == [y.id]
+
+    assert await service._db(lambda lib: lib.channel_article_ids(5, 9)) == [x.id, y.id]
+    row = database.db.execute(
+        "SELECT explicit, set_by FROM channel_articles WHERE guild_id = 5 AND channel_id = 9 "
+        "AND source_id = ?",
+        [x.id],
+    ).fetchone()
+    assert tuple(row) == (1, 100)  # still the moderator's choice
+    # a moderator setting a member's posted link makes it explicit
+    await service.set_channel_article(5, 9, y.url, set_by=101)
+    assert await service._db(lambda lib: lib.channel_article_ids(5, 9)) == [y.id, x.id]

@@ -26,7 +26,9 @@ GuildOption = Annotated[int, typer.Option("--guild", help="Guild id (0 = global,
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="TOML file with a [context] section (providers, limits)", show_default=False
+        "--config",
+        help="TOML file with a \\[context] section (providers, limits)",  # rich markup eats a bare [context]
+        show_default=False,
     ),
 ]
 

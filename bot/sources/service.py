@@ -356,6 +356,15 @@ class ContextService(LibraryAdmin):
         before = self.clock() - timedelta(days=self.settings.request_retention_days)
         return await self._requests(lambda log_: log_.prune(before))
 
+    async def forget_user(self, guild_id: int, user_id: int) -> int:
+        """``/warden forget``: erase the context requests ``user_id`` made in ``guild_id``, those about
+        their messages (claim text included) and the feedback votes on them, plus the member's own votes
+        on the guild's other requests, in one transaction. Returns the number of rows erased (requests +
+        votes). Library sources and channel articles stay: they are the server's, not the member's."""
+        erased = await self._requests(lambda log_: log_.forget_user(guild_id, user_id))
+        log.info("context data of a member erased", extra={"guild_id": guild_id, **erased})
+        return erased["requests"] + erased["feedback"]
+
     async def demote_public(self, request_id: int) -> None:
         """The public post failed (e.g. missing permission): record the reply as ephemeral."""
         await self._requests(lambda log_: log_.update(request_id, public=0))

@@ -226,21 +226,27 @@ class SourceLibrary:
         set_by: int | None = None,
         explicit: bool = False,
     ) -> None:
-        """Mark ``source_id`` as an article ``channel_id`` discusses (explicit ones win over posted links)."""
+        """Mark ``source_id`` as an article ``channel_id`` discusses (explicit ones win over posted links).
+
+        Explicit is sticky: a member posting the link of the article a moderator set (``/sources
+        article``) refreshes nothing and demotes nothing; the moderator's ``set_by`` and ``set_at`` stay.
+        A moderator setting a posted link makes it explicit."""
         with self.db.atomic():
-            self.db["channel_articles"].upsert(
-                {
-                    "guild_id": guild_id,
-                    "channel_id": channel_id,
-                    "source_id": source_id,
-                    "set_by": set_by,
-                    "explicit": int(explicit),
-                    "set_at": iso(utcnow()),
-                },
-                pk=("guild_id", "channel_id", "source_id"),
+            self.db.execute(
+                "INSERT INTO channel_articles (guild_id, channel_id, source_id, set_by, explicit, set_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (guild_id, channel_id, source_id) DO UPDATE SET "
+                "set_by = CASE WHEN excluded.explicit >= channel_articles.explicit "
+                "THEN excluded.set_by ELSE channel_articles.set_by END, "
+                "set_at = CASE WHEN excluded.explicit >= channel_articles.explicit "
+                "THEN excluded.set_at ELSE channel_articles.set_at END, "
+                "explicit = MAX(channel_articles.explicit, excluded.explicit)",
+                [guild_id, channel_id, source_id, set_by, int(explicit), iso(utcnow())],
             )
 
     def channel_article_ids(self, guild_id: int, channel_id: int, limit: int = 3) -> list[int]:
+        """The channel's articles to search first: explicit (moderator-set) ones, then posted links,
+        newest first within each."""
         rows = self.db.execute(
             "SELECT source_id FROM channel_articles WHERE guild_id = ? AND channel_id = ? "
             "ORDER BY explicit DESC, set_at DESC, rowid DESC LIMIT ?",
@@ -398,6 +404,26 @@ class RequestLog:
             )
             cur = self.db.execute("DELETE FROM context_requests WHERE created_at < ?", [iso(before)])
         return cur.rowcount
+
+    def forget_user(self, guild_id: int, user_id: int) -> dict[str, int]:
+        """Erase ``user_id``'s context data in ``guild_id``, in one transaction: the requests they made
+        and the requests about their messages (the claim is their text), every vote on those requests,
+        and their own votes on the guild's other requests. Returns ``{"requests": n, "feedback": n}``.
+
+        Erased requests no longer count towards rate limits, the per-author cap or the public threshold.
+        """
+        who = "guild_id = ? AND (requester_id = ? OR target_author_id = ?)"
+        with self.db.atomic():
+            feedback = self.db.execute(
+                "DELETE FROM context_feedback WHERE request_id IN "
+                f"(SELECT id FROM context_requests WHERE {who}) OR "
+                "(user_id = ? AND request_id IN (SELECT id FROM context_requests WHERE guild_id = ?))",
+                [guild_id, user_id, user_id, user_id, guild_id],
+            ).rowcount
+            requests = self.db.execute(
+                f"DELETE FROM context_requests WHERE {who}", [guild_id, user_id, user_id]
+            ).rowcount
+        return {"requests": int(requests), "feedback": int(feedback)}
 
     def get(self, request_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM context_requests WHERE id = ?", [request_id]))
