@@ -12,7 +12,8 @@ the cogs through ``bot.services``:
 
 Tests pass their own ``database``/``scorer``/``session`` and get the same bot otherwise: same cogs,
 same checks, same error handler. What ``create_bot`` was given stays the caller's to close; what it
-built itself is closed by :meth:`WardenBot.close` (scorer drained first, then database and session).
+built itself is closed by :meth:`WardenBot.close` (scorer drained first, then the messages in flight are
+waited for, :meth:`WardenBot.in_flight`, then database and session).
 
 Cogs are discovered by convention (:func:`cogs.discover`); deployments add their own by module path
 (``WARDEN_EXTRA_COGS``). Every cog derives from :class:`cogs.common.WardenCog`, whose checks make a cog
@@ -26,9 +27,10 @@ This module and ``bot/__main__.py`` are the only core modules that import discor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import aiohttp
@@ -59,6 +61,10 @@ log = logging.getLogger(__name__)
 
 ALWAYS_ON_COGS: frozenset[str] = frozenset({"admin"})
 """Cogs that cannot be switched off per server (the switch itself lives in ``admin``)."""
+
+IN_FLIGHT_TIMEOUT_S = 10.0
+"""How long a graceful shutdown waits for work marked :meth:`WardenBot.in_flight` (messages being
+scored and stored) after draining the scorer and before closing the database."""
 
 
 class WardenTree(app_commands.CommandTree["WardenBot"]):
@@ -113,8 +119,44 @@ class WardenBot(commands.Bot):
         self._scorer_factory = scorer_factory
         self._context_factory = context_factory
         self._services_closed = False
+        self._in_flight: set[asyncio.Future[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Mark a unit of work (scoring and storing one message) that the shutdown must let finish:
+        :meth:`close_services` waits for it (``IN_FLIGHT_TIMEOUT_S`` at most) before closing the
+        database, so a message whose scores were drained from the scorer is still recorded."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight.add(done)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(done)
+            if not done.done():
+                done.set_result(None)
+
+    @property
+    def in_flight_count(self) -> int:
+        """Units of work marked :meth:`in_flight` that have not finished."""
+        return len(self._in_flight)
+
+    async def wait_in_flight(self, timeout: float = IN_FLIGHT_TIMEOUT_S) -> int:  # noqa: ASYNC109
+        """Wait (at most ``timeout`` seconds) for the work marked :meth:`in_flight`; returns how many
+        units were still unfinished when the time ran out (0: all finished)."""
+        pending = set(self._in_flight)
+        if not pending:
+            return 0
+        log.info("waiting for %d in-flight message(s) before closing", len(pending))
+        _done, unfinished = await asyncio.wait(pending, timeout=timeout)
+        if unfinished:
+            log.warning(
+                "%d in-flight message(s) did not finish within %.0f s; closing anyway",
+                len(unfinished),
+                timeout,
+            )
+        return len(unfinished)
 
     async def setup_hook(self) -> None:
         """Finish the services that need the loop, load the cogs, sync the slash commands."""
@@ -148,7 +190,8 @@ class WardenBot(commands.Bot):
 
     async def close(self) -> None:
         """Graceful shutdown: disconnect and unload the cogs (expiry timers stop; they are stored), then
-        drain the scorer (messages being scored finish) and close the database and the session."""
+        drain the scorer, wait for the messages in flight to be stored (``IN_FLIGHT_TIMEOUT_S`` at most) and
+        close the database and the session."""
         try:
             await super().close()
         finally:
@@ -162,6 +205,8 @@ class WardenBot(commands.Bot):
         services = self.services
         if "scorer" in self._owned and services.scorer is not None:
             await _aclose(services.scorer, ("drain", "aclose", "close", "stop"))
+        # Listeners whose scores were just drained still store them (and the database is still open).
+        await self.wait_in_flight()
         if "context" in self._owned and services.context is not None:
             await _aclose(services.context, ("aclose", "close"))
         if "session" in self._owned and services.session is not None and not services.session.closed:

@@ -126,6 +126,23 @@ async def test_same_message_never_gets_a_second_case(service: InfractionService)
     assert actions.steps == ["dm", "modlog"]
 
 
+async def test_concurrent_automatic_decisions_on_one_message_open_one_case(
+    service: InfractionService,
+) -> None:
+    # An edit re-scored while the first decision is still being acted on: warn, then delete, at once.
+    actions = FakeActions()
+    outcomes = await asyncio.gather(
+        service.apply(actions, warn()),
+        service.apply(actions, warn(kind=CaseType.DELETE, delete_message=True)),
+        service.apply(actions, warn(kind=CaseType.TIMEOUT, timeout_minutes=10)),
+    )
+
+    assert sorted(outcome.duplicate for outcome in outcomes) == [False, True, True]
+    assert len({outcome.case.case_number for outcome in outcomes}) == 1
+    assert len(await service.cases_of(1, 10, limit=None)) == 1
+    assert actions.steps.count("dm") == 1 and actions.steps.count("modlog") == 1
+
+
 async def test_case_numbers_are_per_server(service: InfractionService) -> None:
     actions = FakeActions()
     a = await service.apply(actions, warn(message_id=1))

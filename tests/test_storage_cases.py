@@ -34,6 +34,40 @@ def test_numbers_are_per_server_and_sequential(cases: CaseRepository) -> None:
     assert cases.get(1, 3) is None
 
 
+def test_one_automatic_case_per_message_whatever_its_type(cases: CaseRepository) -> None:
+    first = cases.create(guild_id=1, user_id=10, type="warn", auto=True, message_id=7, created_at=NOW)
+    with pytest.raises(ConflictError) as refused:
+        cases.create(guild_id=1, user_id=10, type="timeout", auto=True, message_id=7, created_at=NOW)
+    assert refused.value.existing == first
+    manual = cases.create(guild_id=1, user_id=10, type="note", moderator_id=5, message_id=7, created_at=NOW)
+    assert manual.case_number == 2  # a moderator may still add their own case to the message
+    other = cases.create(guild_id=1, user_id=10, type="warn", auto=True, message_id=8, created_at=NOW)
+    assert other.case_number == 3  # no number was used up by the refusal
+    manual_first = cases.create(guild_id=1, user_id=11, type="warn", moderator_id=5, message_id=9)
+    with pytest.raises(ConflictError) as after_manual:
+        cases.create(guild_id=1, user_id=11, type="delete", auto=True, message_id=9)
+    assert after_manual.value.existing == manual_first
+
+
+def test_concurrent_automatic_decisions_on_one_message_open_one_case(cases: CaseRepository) -> None:
+    kinds = ["warn", "delete", "timeout", "warn", "delete", "timeout", "warn", "delete"]
+    results, errors = run_together(
+        len(kinds),
+        lambda i: cases.create(
+            guild_id=1,
+            user_id=10,
+            type=kinds[i],
+            auto=True,
+            message_id=42,
+            duration=timedelta(minutes=5) if kinds[i] == "timeout" else None,
+        ),
+    )
+    assert len(results) == 1, [case.type for case in results]
+    assert len(errors) == len(kinds) - 1 and all(isinstance(error, ConflictError) for error in errors)
+    assert all(error.existing == results[0] for error in errors)  # type: ignore[attr-defined]
+    assert [case.message_id for case in cases.list_for_user(1, 10, limit=None)] == [42]
+
+
 def test_concurrent_threads_on_one_database_get_distinct_gapless_numbers(cases: CaseRepository) -> None:
     results, errors = run_together(
         24, lambda i: cases.create(guild_id=1, user_id=100 + i, type="warn", created_at=NOW).case_number

@@ -84,6 +84,23 @@ def test_appeals_always_get_their_own_entry(queue: QueueRepository) -> None:
     assert created and appeal.source is QueueSource.APPEAL
 
 
+def test_a_case_is_appealed_once_waiting_or_decided(database: Database, queue: QueueRepository) -> None:
+    case = CaseRepository(database).create(guild_id=1, user_id=3, type="warn", message_id=2)
+    first, created = queue.add(guild_id=1, source="appeal", author_id=3, case_id=case.id, reason="one")
+    assert created
+    again, created = queue.add(guild_id=1, source="appeal", author_id=3, case_id=case.id, reason="two")
+    assert not created and again.id == first.id
+    queue.resolve(first.id, 10, Resolution.WARNED, now=NOW)
+    after, created = queue.add(guild_id=1, source="appeal", author_id=3, case_id=case.id, reason="three")
+    assert not created and after.id == first.id and after.status is QueueStatus.RESOLVED
+    assert queue.appeal_of_case(case.id) == after
+    other = CaseRepository(database).create(guild_id=1, user_id=4, type="warn", message_id=5)
+    results, errors = run_together(
+        8, lambda i: queue.add(guild_id=1, source="appeal", author_id=4, case_id=other.id)
+    )
+    assert errors == [] and sum(created for _, created in results) == 1
+
+
 def test_claim_once(queue: QueueRepository) -> None:
     entry_id = add(queue)
     claimed = queue.claim(entry_id, 10, now=NOW)

@@ -136,10 +136,21 @@ def test_forget_user(database: Database, scores: ScoreRepository, keeping: Polic
     queue = QueueRepository(database)
     mine, _ = queue.add(guild_id=1, message_id=1, author_id=3, excerpt="what they wrote")
     theirs, _ = queue.add(guild_id=1, message_id=3, author_id=4, excerpt="someone else")
-    assert scores.forget_user(1, 3) == {"scores": 2, "queue_excerpts": 1}
+    filed, _ = queue.add(
+        guild_id=1, source="report", message_id=9, author_id=4, reporter_id=3, reason="he keeps harassing me"
+    )
+    other_report, _ = queue.add(
+        guild_id=1, source="report", message_id=10, author_id=3, reporter_id=4, reason="rude"
+    )
+    elsewhere, _ = queue.add(guild_id=2, source="report", message_id=11, reporter_id=3, reason="spam")
+    assert scores.forget_user(1, 3) == {"scores": 2, "queue_excerpts": 1, "report_reasons": 1}
     assert scores.get(1) is None and scores.get(2) is None
     assert scores.get(3) is not None  # another author
     assert scores.get(4) is not None  # another server
     assert queue.get(mine.id).excerpt is None  # type: ignore[union-attr]
     assert queue.get(theirs.id).excerpt == "someone else"  # type: ignore[union-attr]
-    assert scores.forget_user(1, 3) == {"scores": 0, "queue_excerpts": 0}
+    assert queue.get(filed.id).reason == ""  # type: ignore[union-attr]  # what they wrote as reporter
+    assert queue.get(filed.id).reporter_id == 3  # type: ignore[union-attr]
+    assert queue.get(other_report.id).reason == "rude"  # type: ignore[union-attr]  # someone else's words
+    assert queue.get(elsewhere.id).reason == "spam"  # type: ignore[union-attr]  # another server
+    assert scores.forget_user(1, 3) == {"scores": 0, "queue_excerpts": 0, "report_reasons": 0}

@@ -45,7 +45,7 @@ from bot.storage._common import utcnow
 from bot.storage.cases import Case, CaseRepository, CaseType
 from bot.storage.database import Database
 from bot.storage.errors import ConflictError, NotFoundError, StateError
-from bot.storage.queue import QueueEntry, QueueRepository, QueueSource
+from bot.storage.queue import QueueEntry, QueueRepository, QueueSource, QueueStatus
 
 log = logging.getLogger(__name__)
 
@@ -272,18 +272,16 @@ class InfractionService:
     ) -> tuple[QueueEntry, Case]:
         """Store a member's appeal of their case in the mod queue (``source="appeal"``, linked to it).
 
-        Refused (a :class:`~bot.errors.WardenError`) when the case is not theirs, was pardoned, or an
-        appeal of it is already waiting.
+        Refused (a :class:`~bot.errors.WardenError`) when the case is not theirs, was pardoned, or was
+        appealed before: one appeal per case, whether it is still waiting or was decided (the check and
+        the insert are one transaction, :meth:`QueueRepository.add`).
         """
         case = await self._get(guild_id, case_number)
         if case.user_id != user_id:
             raise InvalidTargetError(user_id, "This case is not yours to appeal.")
         if case.pardoned:
             raise CaseStateError(case_number, "it was already pardoned")
-        waiting = await self.database.run(queue.list_open, guild_id)
-        if any(entry.source is QueueSource.APPEAL and entry.case_id == case.id for entry in waiting):
-            raise CaseStateError(case_number, "your appeal is already waiting for the moderators")
-        entry, _created = await self.database.run(
+        entry, created = await self.database.run(
             queue.add,
             guild_id=guild_id,
             source=QueueSource.APPEAL,
@@ -296,6 +294,8 @@ class InfractionService:
             case_id=case.id,
             now=self.clock(),
         )
+        if not created:
+            raise appeal_refused(case_number, entry)
         log.info("case #%s of guild %s appealed (queue entry %s)", case_number, guild_id, entry.id)
         return entry, case
 
@@ -322,6 +322,16 @@ class InfractionService:
             log.warning("case #%s: modlog post failed: %s", entry.case.case_number, error.reason)
             return error.reason
         return None
+
+
+def appeal_refused(case_number: int, earlier: QueueEntry) -> CaseStateError:
+    """The polite refusal of a second appeal of a case (``earlier``: its first appeal entry)."""
+    if earlier.status is QueueStatus.RESOLVED:
+        return CaseStateError(
+            case_number,
+            "you already appealed this case and the moderators decided it; a case can be appealed only once",
+        )
+    return CaseStateError(case_number, "your appeal is already waiting for the moderators")
 
 
 async def list_cases(services: Any, guild_id: int, user_id: int | None = None) -> Sequence[Case]:

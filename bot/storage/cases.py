@@ -130,13 +130,26 @@ class CaseRepository:
 
         ``duration`` sets ``expires_at`` from ``created_at``. Raises :class:`ConflictError` (with
         ``existing``) when the user already has an active timeout and this is one, or when the message
-        already has a case of this type; nothing is stored then and no number is used up.
+        already has a case of this type, or (``auto`` cases: one per message, whatever its type) when
+        the message already has any case; nothing is stored then and no number is used up. The check
+        and the insert are one transaction, so concurrent decisions on one message (an edit re-scored
+        while the first decision is still being acted on) open one case.
         """
         kind = CaseType(type)
         created = created_at or utcnow()
         if duration is not None:
             expires_at = created + duration
         with self._database.transaction() as db:
+            if auto and message_id is not None:
+                earlier = self._one(
+                    "WHERE guild_id = ? AND message_id = ? ORDER BY case_number LIMIT 1",
+                    [guild_id, message_id],
+                )
+                if earlier is not None:
+                    raise ConflictError(
+                        f"message {message_id} already has {earlier.type.value} case #{earlier.case_number}",
+                        earlier,
+                    )
             number = db.execute(
                 "SELECT coalesce(max(case_number), 0) + 1 FROM cases WHERE guild_id = ?", [guild_id]
             ).fetchone()[0]

@@ -143,8 +143,9 @@ class QueueRepository:
         """Queue a message (or an appeal) and return ``(entry, created)``.
 
         A message already waiting in the queue (open or claimed) is not queued twice: its entry comes
-        back with ``created=False`` (a report of an auto-queued message joins it). Appeals always get
-        their own entry.
+        back with ``created=False`` (a report of an auto-queued message joins it). A case is appealed
+        once: an appeal of a case that already has an appeal entry (waiting or decided) is not stored,
+        and that entry comes back with ``created=False``; the check and the insert are one transaction.
         """
         kind = QueueSource(source)
         score_map = scores.as_dict() if isinstance(scores, Scores) else dict(scores or {})
@@ -153,6 +154,10 @@ class QueueRepository:
                 existing = self._unresolved_for_message(guild_id, message_id)
                 if existing is not None:
                     return existing, False
+            if kind is QueueSource.APPEAL and case_id is not None:
+                earlier = self.appeal_of_case(case_id)
+                if earlier is not None:
+                    return earlier, False
             try:
                 cursor = db.execute(
                     """
@@ -208,6 +213,10 @@ class QueueRepository:
         if entry is None:
             raise NotFoundError("queue entry", entry_id)
         return entry
+
+    def appeal_of_case(self, case_id: int) -> QueueEntry | None:
+        """The (first) appeal entry of case ``case_id``, waiting or decided."""
+        return self._one("WHERE source = 'appeal' AND case_id = ? ORDER BY id", [case_id])
 
     def get_by_queue_message(self, queue_message_id: int) -> QueueEntry | None:
         """The entry whose queue-channel message is ``queue_message_id`` (persistent buttons)."""

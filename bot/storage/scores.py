@@ -198,9 +198,10 @@ class ScoreRepository:
         )
 
     def forget_user(self, guild_id: int, user_id: int) -> dict[str, int]:
-        """Erase what ``user_id`` wrote in ``guild_id``: their score rows (and stored texts) and the
-        message excerpts of queue entries about them, in one transaction. Cases stay: they are the
-        moderators' record. Returns ``{"scores": rows deleted, "queue_excerpts": excerpts erased}``.
+        """Erase what ``user_id`` wrote in ``guild_id``: their score rows (and stored texts), the
+        message excerpts of queue entries about them and the reasons they gave in the reports they filed
+        (``reporter_id``), in one transaction. Cases stay: they are the moderators' record. Returns
+        ``{"scores": rows deleted, "queue_excerpts": excerpts erased, "report_reasons": reasons erased}``.
         """
         with self._database.transaction() as db:
             scores = db.execute(
@@ -211,4 +212,9 @@ class ScoreRepository:
                 "WHERE guild_id = ? AND author_id = ? AND excerpt IS NOT NULL",
                 [guild_id, user_id],
             ).rowcount
-        return {"scores": int(scores), "queue_excerpts": int(excerpts)}
+            reasons = db.execute(
+                "UPDATE queue_entries SET reason = '' "
+                "WHERE guild_id = ? AND reporter_id = ? AND reason != ''",
+                [guild_id, user_id],
+            ).rowcount
+        return {"scores": int(scores), "queue_excerpts": int(excerpts), "report_reasons": int(reasons)}

@@ -255,18 +255,31 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
     @app_commands.command(name="forget", description="Erase a member's stored data (scores, excerpts).")
     @app_commands.describe(user="Whose data to erase")
     async def forget(self, interaction: discord.Interaction, user: discord.User) -> None:
-        """``/warden forget user``: scores and queue excerpts go; cases stay (the moderators' record)."""
+        """``/warden forget user``: scores, queue excerpts, the reasons of their reports and (with the
+        context feature) their context requests go; cases stay (the moderators' record)."""
         guild_id = interaction.guild_id
         assert guild_id is not None
         services = self.services
         erased = await services.database.run(services.scores.forget_user, guild_id, user.id)
+        context = getattr(services, "context", None)
+        forget_context = getattr(context, "forget_user", None)
+        context_erased = await forget_context(guild_id, user.id) if callable(forget_context) else None
         kept = await services.database.run(services.cases.list_for_user, guild_id, user.id)
-        log.info("guild %s: data of %s erased by %s: %s", guild_id, user.id, interaction.user.id, erased)
+        log.info(
+            "guild %s: data of %s erased by %s: %s, context rows %s",
+            guild_id,
+            user.id,
+            interaction.user.id,
+            erased,
+            context_erased,
+        )
         name = quote_member_text(user.display_name, 64)
+        context_part = f", {context_erased} context request row(s)" if context_erased is not None else ""
         await self._reply(
             interaction,
             f"Erased the stored data of {name} ({user.id}): {erased['scores']} scored messages, "
-            f"{erased['queue_excerpts']} queue excerpts. Their {len(kept)} case(s) are kept: cases are the "
+            f"{erased['queue_excerpts']} queue excerpts, {erased.get('report_reasons', 0)} report "
+            f"reason(s){context_part}. Their {len(kept)} case(s) are kept: cases are the "
             "moderators' record (pardon them to stop them counting).",
         )
 

@@ -16,6 +16,8 @@ import discord
 from bot.errors import WardenError
 from bot.events import APPEAL_EVENT, AppealEvent
 from bot.moderation.infraction_types import APPEAL_CHARS
+from bot.moderation.infractions import appeal_refused
+from bot.storage.queue import QueueStatus
 from cogs.common import report_error
 
 if TYPE_CHECKING:
@@ -107,6 +109,10 @@ class AppealButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=APPE
                 raise WardenError("This case is not yours to appeal.")
             if case.pardoned:
                 raise WardenError(f"Case #{case.case_number} was already pardoned.")
+            services = bot.services
+            earlier = await services.database.run(services.queue.appeal_of_case, case.id)
+            if earlier is not None and earlier.status is QueueStatus.RESOLVED:
+                raise appeal_refused(case.case_number, earlier)  # decided: no modal to fill in for nothing
         except Exception as error:
             await report_error(interaction, error)
             return

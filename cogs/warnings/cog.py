@@ -112,12 +112,8 @@ class WarningsCog(WardenCog, name="Warnings"):
         actions = self.actions_for(event.guild_id)
         if actions is None:
             return
-        existing = await self.services.database.run(
-            self.services.cases.list_for_user, event.guild_id, event.author_id
-        )
-        if any(case.message_id == event.message_id for case in existing):
-            log.info("message %s already has a case: the edit opens no second one", event.message_id)
-            return
+        # One automatic case per message: CaseRepository.create checks and inserts in one transaction,
+        # so an edit re-scored while the first decision is being acted on opens no second case.
         decision = event.decision
         labels = tuple(str(label) for label in decision.get("labels", ()))
         reason = f"Automatic: flagged for {label_list(labels)}" if labels else "Automatic"
@@ -141,6 +137,13 @@ class WarningsCog(WardenCog, name="Warnings"):
                 scores={label: float(event.scores.get(label, 0.0)) for label in labels},
             ),
         )
+        if outcome.duplicate:
+            log.info(
+                "message %s already has case #%s: the edit opens no second one",
+                event.message_id,
+                outcome.case.case_number,
+            )
+            return
         log.info(
             "case #%s (%s) for message %s: dm_sent=%s%s",
             outcome.case.case_number,

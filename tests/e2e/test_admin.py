@@ -52,13 +52,15 @@ async def test_thresholds_view_and_set(world: World) -> None:
 
 @pytest.mark.parametrize("value", [0.0, 1.5, -0.2])
 async def test_threshold_out_of_range_names_the_label(world: World, value: float) -> None:
+    before = (await world.policy()).thresholds.threat  # the shipped default (config/default.toml)
+    assert 0 < before <= 1 and before != value
     result = await world.admin.slash(world.news, "warden thresholds", label="threat", value=value)
 
     assert result.ephemeral
     assert "`threat`" in result.response.content
     error = expect_error(world.env, InvalidSettingError)
     assert error.name == "threat"
-    assert (await world.policy()).thresholds.threat == 0.6
+    assert (await world.policy()).thresholds.threat == before  # the refused value was not stored
 
 
 async def test_dryrun_toggle(world: World) -> None:
@@ -94,6 +96,34 @@ async def test_forget_erases_scores_but_keeps_cases(world: World) -> None:
     stats = await world.database.run(world.bot.services.scores.stats_today, world.guild.id)
     assert stats.scored == 0
     assert len(await world.cases(world.alice)) == 1
+
+
+async def test_forget_erases_the_reasons_of_reports_the_member_filed(world: World, monkeypatch) -> None:
+    from cogs.modqueue.cog import REPORT_MENU_NAME
+
+    reported = await world.bob.send(world.off_topic, "Nobody asked for your opinion.")
+    shown = await world.alice.context_menu(world.off_topic, REPORT_MENU_NAME, reported)
+    await world.alice.submit_modal(shown, {"warden:mq:report:reason": "bob keeps following me around"})
+    queue = world.bot.services.queue
+    (entry,) = await world.database.run(queue.list_open, world.guild.id)
+    assert entry.reporter_id == world.alice.id and "following me" in entry.reason
+    forgotten: list[tuple[int, int]] = []
+
+    class Context:  # the context feature's half of /warden forget (its own tests cover what it erases)
+        async def forget_user(self, guild_id: int, user_id: int) -> int:
+            forgotten.append((guild_id, user_id))
+            return 3
+
+    monkeypatch.setattr(world.bot.services, "context", Context())
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    assert "1 report reason(s)" in result.response.content
+    assert "3 context request row(s)" in result.response.content
+    assert forgotten == [(world.guild.id, world.alice.id)]
+    after = await world.database.run(queue.get, entry.id)
+    assert after is not None and after.reason == "" and after.reporter_id == world.alice.id
+    assert after.excerpt == entry.excerpt  # bob's message is bob's to forget, not alice's
 
 
 async def test_cog_disable_silences_the_feature(world: World) -> None:

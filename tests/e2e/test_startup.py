@@ -6,7 +6,12 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import discord
 import pytest
@@ -14,6 +19,7 @@ import simcord
 
 from bot.client import WardenBot, create_bot
 from bot.settings import Settings, SettingsError
+from bot.storage.database import Database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -155,3 +161,73 @@ async def test_graceful_shutdown_drains_the_scorer_and_closes_what_it_built(
     assert services.session.closed
     with pytest.raises(RuntimeError, match="closed"):
         await services.database.run(lambda: None)
+
+
+def _member_message(message_id: int, content: str) -> Any:
+    """Just what the scoring cog reads of a member's message in a server (no gateway needed)."""
+    guild = SimpleNamespace(id=1_200_000_000_000_000_001, get_member=lambda member_id: None)
+    return SimpleNamespace(
+        id=message_id,
+        guild=guild,
+        channel=SimpleNamespace(id=1_200_000_000_000_000_002),
+        author=SimpleNamespace(id=1_200_000_000_000_000_003),
+        content=content,
+        reference=None,
+        jump_url=f"https://discord.com/channels/1/2/{message_id}",
+        created_at=datetime.now(UTC),
+        edited_at=None,
+    )
+
+
+async def test_graceful_shutdown_stores_the_scores_of_messages_in_flight(tmp_path: Path, monkeypatch) -> None:
+    import bot.client as client_module
+    from bot.storage.scores import ScoreRepository
+    from tests.e2e.conftest import INSULT, KeywordBackend
+
+    release, entered = threading.Event(), threading.Event()
+
+    class HeldBackend(KeywordBackend):
+        """Holds every batch until the shutdown has begun."""
+
+        def score(self, texts: Sequence[str]) -> list:
+            entered.set()
+            release.wait(10)
+            return super().score(texts)
+
+    monkeypatch.setattr(client_module, "build_scorer_backend", lambda settings: HeldBackend())
+    settings = Settings(discord_token="t", db_path=tmp_path / "w.db")
+    bot = create_bot(settings, cogs=["cogs.scoring"], sync_commands=False)
+    await bot.setup_hook()
+    cog = bot.get_cog("ScoringCog")
+    assert cog is not None
+    ids = [1_300_000_000_000_000_000 + n for n in range(5)]
+    in_flight = [
+        asyncio.ensure_future(cog.process(_member_message(mid, f"{INSULT} ({mid})"), edited=False))
+        for mid in ids
+    ]
+    for _ in range(500):  # every message is past the guards and waiting on the scorer
+        if entered.is_set() and bot.in_flight_count == len(ids):
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)
+    assert entered.is_set() and bot.in_flight_count == len(ids)
+
+    # As WardenBot.close does it: the cogs are unloaded first, then the services are closed.
+    await bot.unload_extension("cogs.scoring")
+    closing = asyncio.ensure_future(bot.close_services())
+    await asyncio.sleep(0.05)
+    release.set()
+    await closing
+
+    assert all(task.done() for task in in_flight)
+    assert [task.exception() for task in in_flight] == [None] * len(ids)
+    assert all(task.result() is not None for task in in_flight)
+    assert bot.in_flight_count == 0
+    reopened = Database(settings.db_path)
+    try:
+        scores = ScoreRepository(reopened)
+        stored = [scores.get(mid) for mid in ids]
+    finally:
+        reopened.close()
+    assert [record.message_id if record else None for record in stored] == ids
+    assert all(record.action == "warn" for record in stored)

@@ -174,6 +174,43 @@ async def test_appeal_from_the_dm_lands_in_the_queue_linked_to_its_case(world: W
     assert "already waiting" in second.response.content
 
 
+async def test_a_case_is_appealed_once_even_after_the_appeal_was_upheld(world: World) -> None:
+    await world.alice.send(world.news, INSULT)
+    (dm,) = world.dms(world.alice)
+    (case,) = await world.cases(world.alice)
+    shown = await world.alice.user.click(dm, label="Appeal")
+    await world.alice.user.submit_modal(shown, {"warden:appeal:text": "I was quoting someone else."})
+    posted = world.queue_messages()
+    appeal_post = posted[-1]
+    # A second modal opened while the first appeal waits, submitted after the moderators decided.
+    late = await world.alice.user.click(dm, label="Appeal")
+    assert late.modal is not None
+
+    await world.moderator.click(appeal_post, label="Uphold")
+    (upheld,) = [entry for entry in await _appeals(world) if entry.case_id == case.id]
+    assert upheld.status.value == "resolved"
+
+    submitted = await world.alice.user.submit_modal(late, {"warden:appeal:text": "Please look again."})
+    assert "already appealed" in submitted.response.content
+    assert "only once" in submitted.response.content
+    again = await world.alice.user.click(dm, label="Appeal")
+    assert again.modal is None, "a decided appeal must not open the modal again"
+    assert "already appealed" in again.response.content
+    assert [entry.id for entry in await _appeals(world)] == [upheld.id]
+    assert len(world.queue_messages()) == len(posted), "a refused appeal was posted in the queue"
+    (still,) = await world.cases(world.alice)
+    assert still.active and not still.pardoned
+
+
+async def _appeals(world: World) -> list:
+    def read() -> list:
+        with world.database.connection() as db:
+            ids = [row[0] for row in db.execute("SELECT id FROM queue_entries WHERE source = 'appeal'")]
+        return [world.bot.services.queue.get(entry_id) for entry_id in ids]
+
+    return await world.database.run(read)
+
+
 async def test_appeal_button_survives_a_restart(world: World) -> None:
     await world.alice.send(world.news, INSULT)
     (dm,) = world.dms(world.alice)
