@@ -147,3 +147,50 @@ def test_masks_and_symbols_without_letters_are_left_alone(masked: str) -> None:
 )  # fmt: skip
 def test_every_invisible_character_is_removed(codepoint: int) -> None:
     assert normalize(f"id{chr(codepoint)}iot") == "idiot"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("j3ws are v3rmin", "jews are vermin"),
+        ("musl1ms are vermin", "muslims are vermin"),
+        ("m*slims are vermin", "muslims are vermin"),
+        ("J3WS are vermin", "JEWS are vermin"),
+        ("g4ys and l3sbians", "gays and lesbians"),
+        ("tr@ns people", "trans people"),
+        ("1mmigrants and r3fugees", "immigrants and refugees"),
+        ("w0men are stupid", "women are stupid"),
+        ("bl4ck people", "black people"),
+        ("ar@bs and 4sians", "arabs and asians"),
+        ("chr1stians", "christians"),
+        ("isl4m", "islam"),
+        ("m3xicans", "mexicans"),
+        ("muuuuslims", "muslims"),
+    ],
+)
+def test_disguised_identity_words_are_resolved(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("i w i l l  k i l l  y o u", "i will kill you"),
+        ("y o u  a r e  a n  i d i o t", "you are an idiot"),
+        ("y o u\ta r e\ta n\ti d i o t", "you are an idiot"),
+        ("I w i l l   k 1 l l  y o u!", "I will kill you!"),
+        ("you i  d  i  o  t", "you idiot"),  # the same wide gap everywhere: one word, as before
+        ("i\td\ti\to\tt", "idiot"),
+    ],
+)
+def test_spaced_sentences_keep_their_word_breaks(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["I.\t1. I", "i .  d . i", "x  y  z  a b", "a b  c", "1 5  a b c", "a  1 5 9  b", "i w i l l\tk i l l"],
+)
+def test_wide_gaps_are_resolved_in_one_pass(raw: str) -> None:
+    once = normalize(raw)
+    assert normalize(once) == once

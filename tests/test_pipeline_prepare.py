@@ -105,3 +105,27 @@ def test_realistic_long_message_keeps_numbers() -> None:
         "Not a single use of the S300 was allowed. F-35s fly 24/7 for $100 million each."
     )
     assert prepare(text).text == text
+
+
+def test_short_closing_sentence_of_a_one_window_message_stands_alone() -> None:
+    text = (
+        "I have read every one of your posts in this thread and honestly none of them make any sense. "
+        "You keep repeating the same claim about the election without a single source to back it up. "
+        "Everyone here has asked you politely for evidence several times now and you just ignore all of "
+        "them, every single time. Dumbass."
+    )
+    words = len(text.split())
+    assert 55 <= words <= 64
+    chunks = prepare(text).chunks
+    assert chunks[0] == text
+    assert chunks[-1] == "Dumbass."
+    assert len(chunks) == 2
+
+
+def test_closing_sentence_rule_keeps_single_sentences_whole_and_skips_long_endings() -> None:
+    assert chunk_text("you are an idiot and everyone knows it") == ("you are an idiot and everyone knows it",)
+    assert chunk_text("Hi there. You idiot.") == ("Hi there. You idiot.", "You idiot.")
+    long_ending = "Fine. " + " ".join(["word"] * 13) + "."
+    assert chunk_text(long_ending) == (long_ending,)
+    # never longer than max_words
+    assert all(len(c.split()) <= 3 for c in chunk_text("One. Two three four five.", max_words=3))

@@ -4,8 +4,9 @@ Detoxify truncates at 512 tokens, and a long comment dilutes one insult at its e
 every chunk and takes the per-label max. Chunks follow sentence boundaries; a window holds at most
 ``max_words`` words; consecutive windows overlap (the last sentence of one window opens the next, or
 the last ``overlap`` words of an over-long sentence), so no insult is cut in half at a boundary; and
-the closing sentence of a multi-chunk text is also a chunk of its own, so an insult at the end is
-scored alone.
+the closing sentence is also a chunk of its own, so an insult at the end is scored alone: always for a
+multi-chunk text, and for a one-window text of several sentences when the last one is short (at most
+``CLOSING_SENTENCE_WORDS`` words: "... Dumbass." is not diluted by the sixty words before it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import re
 # A sentence ends at ., ! or ? (possibly repeated, possibly followed by closing quotes/brackets) before
 # whitespace, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n+")
+
+CLOSING_SENTENCE_WORDS = 12
+"""A one-window text of several sentences also scores its last sentence alone when it is this short."""
 
 
 def split_sentences(text: str) -> list[str]:
@@ -47,9 +51,11 @@ def _word_windows(words: list[str], max_words: int, overlap: int) -> list[list[s
 def chunk_text(text: str, max_words: int = 64, overlap: int | None = None) -> tuple[str, ...]:
     """Chunks of ``text`` of at most ``max_words`` words each, on sentence boundaries where possible.
 
-    A text of at most ``max_words`` words is one chunk, itself. ``overlap`` (default ``max_words // 4``)
-    bounds how many words a window repeats from the one before. When there is more than one window, the
-    last sentence is appended as a chunk of its own. Empty text gives no chunks.
+    A text of at most ``max_words`` words is one chunk, itself, followed by its last sentence when it
+    has two or more sentences and the last has at most ``CLOSING_SENTENCE_WORDS`` words (and at most
+    ``max_words``). ``overlap`` (default ``max_words // 4``) bounds how many words a window repeats from
+    the one before. When there is more than one window, the last sentence is appended as a chunk of its
+    own. Empty text gives no chunks.
     """
     if max_words < 1:
         raise ValueError("max_words must be at least 1")
@@ -59,6 +65,11 @@ def chunk_text(text: str, max_words: int = 64, overlap: int | None = None) -> tu
         return ()
     words_total = stripped.split()
     if len(words_total) <= max_words:
+        sentences = split_sentences(stripped)
+        if len(sentences) > 1:
+            closing = sentences[-1].split()
+            if len(closing) <= min(CLOSING_SENTENCE_WORDS, max_words):
+                return tuple(dict.fromkeys((stripped, " ".join(closing))))
         return (stripped,)
 
     # Pieces: sentences, with over-long ones cut into overlapping word windows.

@@ -30,8 +30,60 @@ _SPACED = re.compile(rf"(?<![\w@$*])({_SINGLE})({_SEPARATOR})({_SINGLE})((?:\2{_
 _LETTER = re.compile(r"[A-Za-z]")
 
 
+# A whole sentence spelled out keeps its word breaks as wider gaps: ``i w i l l  k i l l  y o u``. A run
+# of singles separated by blanks is found first (each single stands alone, so the run can always end
+# where it stops: one pass, no backtracking across the run); when its gaps are a mix of one space
+# (inside a word) and wider ones (two or more blanks, or a tab: between words), each word is merged
+# on its own. Runs with one kind of gap are left to ``_SPACED`` (one word, as before).
+_STANDALONE = rf"{_SINGLE}(?![\w@$])"
+_BLANK_RUN = re.compile(rf"(?<![\w@$*]){_STANDALONE}(?:[ \t]+{_STANDALONE})*")
+_BLANKS = re.compile(r"[ \t]+")
+_WIDE_GAP = re.compile(r" {2,}|[ \t]*\t[ \t]*")
+
+
+# "i w i l l  k i l l  y o u": the pronoun is often spelled with the narrow gap of the word after it.
+# Inside a run that shows its word breaks, "i" + one of these verbs is split off ("iwill" -> "i will");
+# no English word is spelled "i" + one of them.
+_AFTER_I = frozenset(
+    (
+        "will", "would", "am", "hate", "want", "wish", "hope", "know", "think", "can", "could", "should",
+        "shall", "must", "need", "have", "had", "do", "did", "dont", "cant", "wont", "love", "swear",
+        "bet", "mean", "see", "saw", "said", "told", "was", "got", "just", "really", "kill",
+    )
+)  # fmt: skip
+
+
+def _merge_word(word: str) -> str:
+    letters = word.replace(" ", "")
+    if sum(1 for _ in _LETTER.finditer(letters)) < 2:
+        return word  # "1 5" is not a word: keep it spaced (the single-gap pass below decides)
+    if letters[:1] in "iI" and word[1:2] == " " and letters[1:].lower() in _AFTER_I:
+        return f"{letters[0]} {letters[1:]}"
+    return letters
+
+
+def _split_spaced_words(match: re.Match[str]) -> str:
+    run = match.group(0)
+    gaps = _BLANKS.findall(run)
+    kinds = set(gaps)
+    if len(kinds) < 2 or " " not in kinds:
+        return run  # one kind of gap (or no narrow one): a single spaced word, or none
+    if len(gaps) < 2:
+        return run  # fewer than three singles
+    return " ".join(_merge_word(word) for word in _WIDE_GAP.split(run))
+
+
 def merge_spaced_letters(text: str) -> str:
-    """``i d i o t`` / ``i.d.i.o.t`` / ``i-d-i-o-t`` -> ``idiot`` (runs of >= 3 singles, >= 2 letters)."""
+    """``i d i o t`` / ``i.d.i.o.t`` / ``i-d-i-o-t`` -> ``idiot`` (runs of >= 3 singles, >= 2 letters).
+
+    In a run whose gaps mix one space and wider blanks (two or more spaces, or a tab), the wider gaps
+    are word breaks: ``y o u  a r e  a n  i d i o t`` -> ``you are an idiot``.
+    """
+    if "  " in text or "\t" in text:
+        text = _BLANK_RUN.sub(_split_spaced_words, text)
+        # The wide gaps have done their work: from here on every gap is one space, as it always was
+        # ("i  d  i  o  t" and "I.  1. I" merge exactly as "i d i o t" and "I. 1. I").
+        text = _WIDE_GAP.sub(" ", text)
 
     def merge(match: re.Match[str]) -> str:
         separator = match.group(2)

@@ -4,6 +4,11 @@ Leetspeak and ``*`` masks are only resolved when the result is one of these word
 so numbers and model names ("F16s", "S300", "24/7", "1080p") are never rewritten. The list is data for
 de-obfuscation, not a filter: the scorer decides what is toxic. Order matters for ambiguous masks:
 the first word that fits wins.
+
+:data:`IDENTITY_WORDS` names the groups that hate speech targets ("j3ws", "musl1ms", "m*slims"): a
+disguised group name hides who a message attacks. They come after :data:`BASE_WORDS` in priority, so
+they only resolve tokens that no insult fits (``f***`` stays ``fuck``), and only letter for letter, so
+ordinary numbers and model names are still never rewritten.
 """
 
 from __future__ import annotations
@@ -21,12 +26,21 @@ BASE_WORDS: tuple[str, ...] = (
     "freak", "psycho", "stfu", "gtfo", "kys", "porn", "sex", "penis", "vagina", "boobs", "tits",
 )  # fmt: skip
 
+IDENTITY_WORDS: tuple[str, ...] = (
+    "jew", "jewish", "judaism", "muslim", "moslem", "islam", "islamic", "christian", "catholic",
+    "hindu", "sikh", "atheist", "gay", "lesbian", "bisexual", "homosexual", "queer", "trans",
+    "transgender", "black", "white", "immigrant", "migrant", "refugee", "arab", "asian", "mexican",
+    "african", "latino", "latina", "hispanic", "chinese", "indian", "woman", "women", "female",
+    "feminist",
+)  # fmt: skip
+"""Group names, after the insults in priority; plurals and inflections come from the suffixes."""
+
 _SUFFIXES = ("", "s", "es", "ed", "er", "ers", "ing", "y", "ty", "head", "heads")
 
 
 def _forms() -> tuple[str, ...]:
     forms: dict[str, None] = {}
-    for word in BASE_WORDS:
+    for word in (*BASE_WORDS, *IDENTITY_WORDS):
         for suffix in _SUFFIXES:
             forms.setdefault(word + suffix)
     return tuple(forms)

@@ -40,8 +40,19 @@ class PreparedText:
     addressed: bool = False
 
 
-def _tidy_whitespace(text: str) -> str:
-    text = _SPACES.sub(" ", text)
+def _one_or_two_spaces(match: re.Match[str]) -> str:
+    blanks = match.group(0)
+    return " " if len(blanks) == 1 and blanks != "\t" else "  "
+
+
+def _tidy_whitespace(text: str, *, keep_wide_gaps: bool = False) -> str:
+    """One space between words (trimmed, no space before punctuation, one line break between lines).
+
+    With ``keep_wide_gaps`` a gap of two or more blanks, or a tab, becomes two spaces instead of one:
+    before de-obfuscation a wide gap is a word break in a sentence spelled letter by letter
+    (``i w i l l  k i l l  y o u``), so it must not be collapsed into the gaps inside the words.
+    """
+    text = _SPACES.sub(_one_or_two_spaces if keep_wide_gaps else " ", text)
     text = _NEWLINES.sub("\n", text)
     text = _SPACE_BEFORE_PUNCT.sub("", text)
     return text.strip()
@@ -52,7 +63,7 @@ def _normalize(text: str) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
     markup = strip_markup(text)
     text = fold_letters(markup.text)
     text = map_homoglyphs(text)
-    text = _tidy_whitespace(text)
+    text = _tidy_whitespace(text, keep_wide_gaps=True)
     text = deobfuscate_words(text)
     return _tidy_whitespace(text), markup.urls, markup.mentions
 
