@@ -92,6 +92,7 @@ def test_unaddressed_insults_are_not_escalated() -> None:
         ("lol you nailed it, Biden is senile and stupid", False),
         ("Good point. The senator is a complete moron.", False),
         ("Shut up, you stupid cow, nobody asked you.", True),
+        ("Shut up, you st.u.p.i.d cow, nobody asked you.", True),
         ("whatever, you all are a bunch of brainless idiots", True),
         ("Idiots like the moron you are conversing with do not recognize bravery", True),
         ("Thanks, you made my day", True),  # no insult word: the second person decides

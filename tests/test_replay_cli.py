@@ -74,6 +74,7 @@ def test_example_thread_decisions_match_what_a_moderator_expects() -> None:
     # a direct insult to another commenter is acted on
     assert rows[7]["action"] in {"warn", "queue", "timeout", "delete"}, rows[7]
     assert "insult" in rows[7]["labels"] or "toxicity" in rows[7]["labels"]
+    assert rows[9]["action"] == "warn", rows[9]  # "you st.u.p.i.d cow": obfuscated, still addressed
     # the dehumanising line goes to moderators, and so does the threat
     assert rows[14]["action"] == "queue", rows[14]
     assert "identity_attack" in rows[14]["labels"], rows[14]

@@ -26,7 +26,10 @@ _SECOND_PERSON = re.compile(
     re.IGNORECASE,
 )
 
-_CLAUSE_BREAK = re.compile(r"[.!?;:,()\n]+|\s[-–—]\s|\b(?:but|and|while|whereas|because)\b", re.IGNORECASE)
+# Punctuation breaks a clause only before a space or the end: "st.u.p.i.d" is one word, not three.
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;:,]+(?=\s|$)|[()\n]+|\s[-–—]\s|\b(?:but|and|while|whereas|because)\b", re.IGNORECASE
+)
 
 _INSULT_WORDS = (
     "idiot|idiots|idiotic|moron|morons|moronic|stupid|dumb|dumbass|fool|fools|foolish|clown|clowns|liar|"
