@@ -26,9 +26,9 @@ from bot.pipeline import prepare
 from bot.policy import load_default_policy
 from bot.replay.engine import ReplayEngine
 from bot.replay.reader import ThreadMessage, read_thread
-from bot.scoring.base import Scores
 from bot.scoring.batcher import MicroBatcher, Overloaded
 from bot.scoring.registry import build_backend
+from bot.scoring.service import ScoringService
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seed" / "thread.txt"
@@ -65,16 +65,11 @@ def bench_replay(texts: list[str], n_messages: int) -> dict[str, float]:
     return {"messages": len(result.rows), "seconds": elapsed, "msg_per_s": len(result.rows) / elapsed}
 
 
-async def _score_message(batcher: MicroBatcher, text: str) -> Scores:
-    prepared = prepare(text)
-    results = await asyncio.gather(*(batcher.score(chunk) for chunk in prepared.chunks))
-    return Scores.elementwise_max(list(results))
-
-
 async def _offered_load(texts: list[str], rate: float, seconds: float) -> dict[str, float]:
     backend = build_backend("embedded")
     batcher = MicroBatcher(backend, max_batch=64, max_wait_ms=10, max_queue=4096)
     await batcher.start()
+    service = ScoringService(batcher)
     latencies: list[float] = []
     overloaded = 0
 
@@ -82,7 +77,7 @@ async def _offered_load(texts: list[str], rate: float, seconds: float) -> dict[s
         nonlocal overloaded
         arrived = time.perf_counter()
         try:
-            await _score_message(batcher, text)
+            await service.ascore_prepared(prepare(text))
         except Overloaded:
             overloaded += 1
             return

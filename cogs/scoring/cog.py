@@ -141,10 +141,11 @@ class ScoringCog(WardenCog):
 
         now = datetime.now(UTC)
         history = await services.database.run(services.cases.history_for, guild_id, message.author.id, now)
-        # A reply speaks to someone too, unless the insult's own clause is about a third party.
-        addressed = addresses_someone(
-            prepared.text, mentions=len(prepared.mentions), is_reply=message.reference is not None
-        )
+        # A reply speaks to someone too, unless the insult's own clause is about a third party;
+        # prepare() already decided for a message that is not a reply.
+        addressed = prepared.addressed
+        if message.reference is not None:
+            addressed = addresses_someone(prepared.text, mentions=len(prepared.mentions), is_reply=True)
         decision = evaluate(
             scores,
             policy,
