@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.pipeline import lexicon
+from bot.pipeline.typos import repair_typos
 
 LEET: dict[str, str] = {
     "0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
@@ -186,7 +187,7 @@ def squeeze_repeats(text: str) -> str:
 
 
 def deobfuscate_words(text: str) -> str:
-    """Spaced letters, then leetspeak and masks, then stretched letters."""
+    """Spaced letters, then leetspeak and masks, then stretched letters, then a dropped or swapped letter."""
     text = merge_spaced_letters(text)
     text = resolve_leetspeak(text)
-    return squeeze_repeats(text)
+    return repair_typos(squeeze_repeats(text))

