@@ -209,18 +209,74 @@ class ProfanityCheck(Scorer):
 
 
 class ToxBlock(Scorer):
+    """tox-block 0.1.2 (TensorFlow): in-process when ``tox_block`` imports here, else through
+    benchmarks/toxblock_worker.py run by ``python`` (a separate interpreter with TensorFlow and tox-block,
+    e.g. /work/tfenv/bin/python; see training/README.md). Scores come back in detoxify's label order."""
+
     name = "tox-block"
+    WORKER = ROOT / "benchmarks/toxblock_worker.py"
 
-    def __init__(self):
-        from tox_block.prediction import make_predictions  # type: ignore[import-not-found]
-
-        self._f = make_predictions
+    def __init__(self, python: str | os.PathLike | None = None, worker: str | os.PathLike | None = None):
         self.threshold = dict.fromkeys(LABELS, 0.5)
+        self._f = None
+        self.python, self.worker = python, Path(worker or self.WORKER)
+        if python is None:  # only then try in-process: Warden's own environments have no TensorFlow
+            from tox_block.prediction import make_predictions  # type: ignore[import-not-found]
+
+            self._f = make_predictions
 
     def predict_keyed(self, key, texts):
-        res = self._f(texts)
-        keys = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
-        return np.array([[res[i][k] for k in keys] for i in range(len(texts))], dtype=np.float32)
+        if self._f is not None:
+            res = self._f([t or " " for t in texts])
+            keys = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+            p = np.array([[res[i][k] for k in keys] for i in range(len(texts))], dtype=np.float32)
+            return np.clip(p, 0.0, 1.0).reshape(len(texts), 6)
+        return self._subprocess(texts)
+
+    def _subprocess(self, texts: list[str]) -> np.ndarray:
+        """Feed the worker from a thread while this one reads the answers (no pipe deadlock)."""
+        import contextlib
+        import subprocess
+        import tempfile
+        import threading
+
+        out = np.zeros((len(texts), 6), dtype=np.float32)
+        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        with tempfile.TemporaryFile() as err:  # TensorFlow's start-up chatter; shown only on failure
+            proc = subprocess.Popen(
+                [str(self.python), str(self.worker)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=env,
+            )
+
+            def feed() -> None:
+                try:
+                    for t in texts:
+                        proc.stdin.write((json.dumps(t) + "\n").encode("utf-8"))
+                except OSError:
+                    pass  # the worker died (broken pipe): reported below
+                finally:
+                    with contextlib.suppress(OSError):
+                        proc.stdin.close()
+
+            writer = threading.Thread(target=feed, daemon=True)
+            writer.start()
+            n = 0
+            for line in proc.stdout:
+                if n >= len(texts):
+                    break
+                out[n] = json.loads(line)
+                n += 1
+            proc.stdout.close()
+            writer.join()
+            rc = proc.wait()
+            if n != len(texts) or rc != 0:
+                err.seek(0)
+                tail = err.read().decode("utf-8", "replace")[-2000:]
+                raise RuntimeError(f"tox-block worker gave {n} of {len(texts)} rows (exit {rc}):\n{tail}")
+        return out
 
 
 def flagged(p: np.ndarray, thr: dict[str, float]) -> np.ndarray:
@@ -350,6 +406,12 @@ def main(argv=None) -> int:
     ap.add_argument("--madlibs-limit", type=int, default=None, help="score a fixed random sample of madlibs")
     ap.add_argument("--emb-cache", action="store_true", help="reuse MiniLM vectors from training/cache")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--toxblock-python",
+        default=os.environ.get("WARDEN_TOXBLOCK_PYTHON") or None,
+        help="interpreter with TensorFlow + tox-block that runs benchmarks/toxblock_worker.py "
+        "(default: $WARDEN_TOXBLOCK_PYTHON); used when tox_block does not import in-process",
+    )
     args = ap.parse_args(argv)
     sets = load_sets(args.limit, args.madlibs_limit)
     try:
@@ -370,10 +432,17 @@ def main(argv=None) -> int:
         notes.append(f"alt-profanity-check not installed: {exc}")
     try:
         scorers.append(ToxBlock())
-    except Exception as exc:
-        notes.append(
-            f"tox-block skipped: not installable here in time (needs TensorFlow; {type(exc).__name__})"
-        )
+    except Exception as exc:  # ImportError here; TensorFlow may also fail in other ways at import
+        if args.toxblock_python:
+            scorers.append(ToxBlock(python=args.toxblock_python))
+            notes.append(f"tox-block scored by benchmarks/toxblock_worker.py under {args.toxblock_python}")
+        else:
+            notes.append(
+                "tox-block skipped: it needs TensorFlow, which Warden's environment does not have; enable it "
+                "with `--toxblock-python /path/to/tf/venv/bin/python` (or WARDEN_TOXBLOCK_PYTHON), an "
+                "interpreter with tox-block installed (training/README.md, Teacher section); "
+                f"{type(exc).__name__}"
+            )
     notes.append(
         f"embedded model {emb.backend.model_version}, default thresholds {emb.threshold}; baselines "
         "flag at 0.5; alt-profanity-check gives one probability, used for every label"
