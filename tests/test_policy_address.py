@@ -96,6 +96,12 @@ def test_unaddressed_insults_are_not_escalated() -> None:
         ("whatever, you all are a bunch of brainless idiots", True),
         ("Idiots like the moron you are conversing with do not recognize bravery", True),
         ("Thanks, you made my day", True),  # no insult word: the second person decides
+        # one clause: the party named nearest the insult decides, not any "you" in it
+        ("If you ask me the senator is a moron", False),
+        ("If you ask me Trump is a moron", False),
+        ("the senator thinks you are an idiot", True),
+        ("You are the moron here", True),
+        ("Stupid is what you are", True),
     ],
 )
 def test_the_clause_holding_the_insult_decides(text: str, addressed: bool) -> None:

@@ -7,9 +7,11 @@ third party. The policy treats the two differently (``unaddressed_insults`` in c
 The rule, first match wins:
 
 1. the message mentions a member: addressed;
-2. a clause holds a common insult word: addressed when such a clause also holds the second person
-   ("you stupid cow"), or when the message is a reply and no such clause names a third party ("what a
-   pathetic take" in a reply is addressed; "You are right, Trump is an idiot" is not);
+2. a clause holds a common insult word: addressed when, in such a clause, the party named closest
+   before the insult (or, with none before it, closest after) is the second person ("you stupid cow",
+   but not "if you ask me the senator is a moron"), or when the message is a reply and no such clause
+   names a third party ("what a pathetic take" in a reply is addressed; "You are right, Trump is an
+   idiot" is not);
 3. otherwise: addressed when the message uses the second person anywhere, or replies to a message.
 
 The insult words below only locate the clause an insult sits in; whether the message is toxic at all is
@@ -51,13 +53,39 @@ def _insult_clauses(text: str) -> list[str]:
     return [clause for clause in _CLAUSE_BREAK.split(text) if clause and _INSULT.search(clause)]
 
 
+def _aims_at_second_person(clause: str) -> bool:
+    """Whether an insult in ``clause`` attaches to "you" rather than to a third party named nearer to it."""
+    if not _SECOND_PERSON.search(clause):
+        return False
+    parties = [(m.start(), m.end(), True) for m in _SECOND_PERSON.finditer(clause)]
+    insults = list(_INSULT.finditer(clause))
+    parties += [
+        (m.start(), m.end(), False)
+        for m in _THIRD_PARTY.finditer(clause)
+        # "Idiots like the moron you ...": an insult word is not itself a third party
+        if not any(m.start() < i.end() and i.start() < m.end() for i in insults)
+    ]
+    for insult in insults:
+        before = [p for p in parties if p[1] <= insult.start()]
+        after = [p for p in parties if p[0] >= insult.end()]
+        if before:
+            nearest = max(before, key=lambda p: p[1])
+        elif after:
+            nearest = min(after, key=lambda p: p[0])
+        else:
+            continue
+        if nearest[2]:
+            return True
+    return False
+
+
 def addresses_someone(text: str, *, mentions: int = 0, is_reply: bool = False) -> bool:
     """True when ``text`` speaks to someone in the conversation (see the module docstring)."""
     if mentions > 0:
         return True
     clauses = _insult_clauses(text)
     if clauses:
-        if any(_SECOND_PERSON.search(clause) for clause in clauses):
+        if any(_aims_at_second_person(clause) for clause in clauses):
             return True
         return is_reply and not any(_THIRD_PARTY.search(clause) for clause in clauses)
     return is_reply or _SECOND_PERSON.search(text) is not None
