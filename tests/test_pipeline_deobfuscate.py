@@ -181,6 +181,11 @@ def test_disguised_identity_words_are_resolved(raw: str, expected: str) -> None:
         ("I w i l l   k 1 l l  y o u!", "I will kill you!"),
         ("you i  d  i  o  t", "you idiot"),  # the same wide gap everywhere: one word, as before
         ("i\td\ti\to\tt", "idiot"),
+        # a stray double space inside a word: the halves are no words, together a lexicon word
+        ("i d  i o t", "idiot"),
+        ("y o u  a r e  a n  i d  i o t", "you are an idiot"),
+        ("s t u  p i d", "stupid"),
+        ("i  h a t e  y o u", "i hate you"),  # real words on both sides stay apart
     ],
 )
 def test_spaced_sentences_keep_their_word_breaks(raw: str, expected: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.pipeline import lexicon
-from bot.pipeline.typos import repair_typos
+from bot.pipeline.typos import is_known_word, repair_typos
 
 LEET: dict[str, str] = {
     "0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
@@ -71,7 +71,22 @@ def _split_spaced_words(match: re.Match[str]) -> str:
         return run  # one kind of gap (or no narrow one): a single spaced word, or none
     if len(gaps) < 2:
         return run  # fewer than three singles
-    return " ".join(_merge_word(word) for word in _WIDE_GAP.split(run))
+    return " ".join(_rejoin_stray_gaps([_merge_word(word) for word in _WIDE_GAP.split(run)]))
+
+
+def _rejoin_stray_gaps(words: list[str]) -> list[str]:
+    """``id iot`` -> ``idiot``: a stray wide gap inside a spelled-out word is not a word break when the
+    two halves make a lexicon word and at least one half is no word of its own."""
+    out: list[str] = []
+    for word in words:
+        if out:
+            joined = (out[-1] + word).lower()
+            halves_known = is_known_word(out[-1].lower()) and is_known_word(word.lower())
+            if joined in lexicon.WORD_SET and not halves_known:
+                out[-1] += word
+                continue
+        out.append(word)
+    return out
 
 
 def merge_spaced_letters(text: str) -> str:

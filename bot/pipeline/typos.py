@@ -48,8 +48,10 @@ _KNOWN_EXTRA = frozenset(("twas", "whit", "psych", "morn", "haes", "dums"))
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "in", "er", "ers", "y", "ly", "ies")
 
 
-def _is_known(word: str) -> bool:
-    """In the vocabulary or the lexicon, or an inflection of a vocabulary word (``pics``, ``haters``)."""
+def is_known_word(word: str) -> bool:
+    """In the vocabulary or the lexicon, or an inflection of a vocabulary word (``pics``, ``haters``).
+
+    ``word`` is lower case. Without the vocabulary only lexicon forms are known."""
     vocabulary = _vocabulary()
     if word in vocabulary or word in lexicon.WORD_SET or word in _KNOWN_EXTRA:
         return True
@@ -123,7 +125,7 @@ def repair_typos(text: str) -> str:
             return token
         if len(lower) == 3 and _VOWELS.intersection(lower):
             return token  # "hte", "fat", "ass": three letters with a vowel are too ambiguous
-        if _is_known(lower):
+        if is_known_word(lower):
             return token
         found = _candidates(lower)
         if len(found) != 1:
