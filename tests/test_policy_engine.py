@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -342,6 +343,17 @@ def test_payload_is_json_ready(policy: PolicySettings) -> None:
     assert payload["action"] == "timeout"
     assert payload["escalated_from"] == "warn"
     assert payload["timeout_minutes"] == 10
+    assert payload["escalation"] == "3rd warning in 24 h → timeout 10 min"
+    assert payload["unaddressed_insult"] is False
+    assert json.loads(json.dumps(payload)) == payload
+
+
+def test_unaddressed_insult_is_a_field_not_just_reason_text(policy: PolicySettings) -> None:
+    jeer = evaluate(Scores(insult=0.9), policy, addressed=False, now=NOW)
+    assert jeer.unaddressed_insult is True
+    assert jeer.escalation == ""
+    direct = evaluate(Scores(insult=0.9), policy, addressed=True, now=NOW)
+    assert direct.unaddressed_insult is False
 
 
 @pytest.mark.parametrize(

@@ -53,10 +53,10 @@ def short_reason(decision: Decision) -> str:
     if decision.action is Action.NONE:
         return "below thresholds" if decision.reason.startswith("no label") else decision.reason
     parts = [" ".join(SHORT_LABELS.get(label, label) for label in decision.labels)]
-    if "addresses nobody" in decision.reason:
+    if decision.unaddressed_insult:
         parts.append("insult addresses nobody here")
-    if decision.escalated_from is not None:
-        parts.append(decision.reason.rsplit("; ", 1)[-1])
+    if decision.escalation:
+        parts.append(decision.escalation)
     return "; ".join(parts)
 
 

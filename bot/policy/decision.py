@@ -34,8 +34,10 @@ class Decision:
     ``action`` is what should happen; with ``dry_run`` set, cogs record and log it but do not act.
     ``labels`` are the labels whose score crossed their threshold, ``evidence`` the scores behind them,
     ``band`` the severity band that matched (``""`` when nothing fired), ``escalated_from`` the action
-    the band asked for before the escalation ladder raised it, and ``timeout_minutes`` the duration for
-    a timeout.
+    the band asked for before the escalation ladder raised it (``escalation`` says why, e.g. "3rd
+    warning in 24 h → timeout 10 min"), ``timeout_minutes`` the duration for a timeout, and
+    ``unaddressed_insult`` whether an insult's action was capped because it addresses nobody in the
+    conversation.
     """
 
     action: Action
@@ -46,6 +48,8 @@ class Decision:
     dry_run: bool = False
     escalated_from: Action | None = None
     timeout_minutes: int | None = None
+    escalation: str = ""
+    unaddressed_insult: bool = False
 
     @property
     def acts(self) -> bool:
@@ -63,4 +67,6 @@ class Decision:
             "dry_run": self.dry_run,
             "escalated_from": self.escalated_from.value if self.escalated_from else None,
             "timeout_minutes": self.timeout_minutes,
+            "escalation": self.escalation,
+            "unaddressed_insult": self.unaddressed_insult,
         }

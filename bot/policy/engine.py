@@ -181,6 +181,7 @@ def evaluate(
     reason = "; ".join(_describe(item) for item in fired)
     timeout_minutes = settings.timeout_minutes if action is Action.TIMEOUT else None
     escalated_from: Action | None = None
+    escalation = ""
 
     if action is Action.WARN and settings.escalation:
         reached = _escalate(settings.escalation, history or AuthorHistory(), as_utc(now or datetime.now(UTC)))
@@ -189,7 +190,8 @@ def evaluate(
             escalated_from, action = action, rung.action
             timeout_minutes = rung.minutes if action is Action.TIMEOUT else None
             result = f"timeout {rung.minutes} min" if action is Action.TIMEOUT else action.value
-            reason += f"; {ordinal(count)} warning in {rung.within_hours:g} h → {result}"
+            escalation = f"{ordinal(count)} warning in {rung.within_hours:g} h → {result}"
+            reason += f"; {escalation}"
 
     return Decision(
         action=action,
@@ -200,4 +202,6 @@ def evaluate(
         dry_run=dry_run,
         escalated_from=escalated_from,
         timeout_minutes=timeout_minutes,
+        escalation=escalation,
+        unaddressed_insult=any(item.unaddressed for item in fired),
     )
