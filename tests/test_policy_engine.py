@@ -114,7 +114,7 @@ def test_ties_in_score_follow_label_order_and_are_deterministic(policy: PolicySe
     decision = evaluate(Scores(insult=0.8, threat=0.8), same, now=NOW)
     assert decision.labels == ("threat", "insult")  # detoxify's order breaks the tie
     assert decision.action is Action.WARN
-    assert decision.reason.startswith("threat 0.80 ≥ 0.31 (band: medium → warn); insult 0.80 ≥ 0.70")
+    assert decision.reason.startswith("threat 0.80 ≥ 0.34 (band: medium → warn); insult 0.80 ≥ 0.70")
 
 
 def test_reason_text(policy: PolicySettings) -> None:

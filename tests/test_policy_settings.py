@@ -23,7 +23,7 @@ def test_default_policy_loads_and_is_a_news_server_policy() -> None:
         "toxicity": 0.80,
         "severe_toxicity": 0.50,
         "obscene": 0.80,
-        "threat": 0.31,  # the model's validation-tuned value: threats only reach the queue
+        "threat": 0.34,  # the model's validation-tuned value: threats only reach the queue
         "insult": 0.70,
         "identity_attack": 0.60,
     }

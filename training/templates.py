@@ -141,6 +141,35 @@ NEUTRAL_PL = [
     "Thank you to all the {P} who helped.",
     "Our school celebrates {P}.",
 ]
+# Warm, admiring sentences in many phrasings (a sample per identity): praise must not read as an attack
+# just because it names a group. Written for Warden.
+POSITIVE_PL = [
+    "{P} are amazing.",
+    "{P} are brilliant.",
+    "{P} are fantastic people.",
+    "I admire {P} so much.",
+    "I really like {P}.",
+    "I adore my {a} friends.",
+    "So proud of the {P} in our town.",
+    "{P} bring so much to this country.",
+    "There is nothing wrong with being {a}.",
+    "My {a} neighbours are the kindest people I know.",
+    "We need more {P} in parliament.",
+    "{P} are valued members of our community.",
+    "It is great to see {P} on the front page.",
+    "{P} are strong and resilient.",
+    "Life is better with {P} around.",
+    "{P} are some of the smartest people I have met.",
+    "Nobody should be treated badly for being {a}.",
+    "Let's celebrate {P} this month.",
+    "{P} should feel safe here.",
+    "Being {a} is something to be proud of.",
+    "{P} are lovely.",
+    "Honestly, {P} are the best.",
+    "I am so glad {P} are finally being heard.",
+    "Welcome to all {P}!",
+]
+POSITIVE_PER_IDENTITY = 12
 HOSTILE_PL = [
     "I hate {P}.",
     "{P} are disgusting.",
@@ -166,6 +195,31 @@ HOSTILE_PL = [
     "{P} are behind every war, wake up.",
     "{P} breed like cockroaches.",
 ]
+# Hate without slurs or swear words: stereotypes, exclusion, conspiracy, contempt dressed as opinion.
+# The sources carry little of it; written for Warden (a sample per identity, toxicity + identity_attack).
+IMPLICIT_HOSTILE_PL = [
+    "{P} are all the same, lazy and living off handouts.",
+    "You can't trust {P} with money.",
+    "{P} should go back to where they came from.",
+    "I wouldn't let {P} anywhere near my kids.",
+    "{P} are taking over our neighbourhoods and nobody does anything.",
+    "{P} are violent by nature, it's in their culture.",
+    "{P} don't belong in this country.",
+    "It is a shame that {P} are allowed to vote.",
+    "Everything went downhill when {P} moved in.",
+    "{P} only care about themselves and their own kind.",
+    "Hiring {P} is asking for trouble.",
+    "{P} will never be real citizens, whatever the papers say.",
+    "There are simply too many {P} here now.",
+    "Honestly the world would be better off with fewer {P}.",
+    "{P} are a burden on the rest of us.",
+    "Don't be fooled, {P} have their own agenda.",
+    "Of course a {a} person would say that.",
+    "{P} are not capable of running anything properly.",
+    "Keep {P} out of our schools.",
+    "{P} are the reason crime is up.",
+]
+IMPLICIT_PER_IDENTITY = 5
 THREATS = [
     "I'm going to kill {t}.",
     "I will find {t} and make {o} pay.",
@@ -334,7 +388,13 @@ def generate(seed: int) -> list[tuple[str, list[int], str]]:
         for tpl in NEUTRAL_PL:
             text = tpl.format(P=plural, a=a)
             rows.append((text[:1].upper() + text[1:], list(zero), "template_identity_neutral"))
+        for tpl in rng.sample(POSITIVE_PL, POSITIVE_PER_IDENTITY):
+            text = tpl.format(P=plural, a=a)
+            rows.append((text[:1].upper() + text[1:], list(zero), "template_identity_neutral"))
         for tpl in rng.sample(HOSTILE_PL, 6):
+            text = tpl.format(P=plural, a=a)
+            rows.append((text[:1].upper() + text[1:], [1, -1, -1, -1, -1, 1], "template_identity_hostile"))
+        for tpl in rng.sample(IMPLICIT_HOSTILE_PL, IMPLICIT_PER_IDENTITY):
             text = tpl.format(P=plural, a=a)
             rows.append((text[:1].upper() + text[1:], [1, -1, -1, -1, -1, 1], "template_identity_hostile"))
         for tpl in rng.sample(THREATS, 3):
