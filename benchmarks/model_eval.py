@@ -1,12 +1,15 @@
 """Score Warden's embedded model and baselines on the held-out sets; write the table into docs/model-card.md.
 
     nice -n 10 python benchmarks/model_eval.py            # all sets, all scorers, updates the model card
+    nice -n 10 python benchmarks/model_eval.py --emb-cache --toxblock-python /work/tfenv/bin/python
     python benchmarks/model_eval.py --limit 500 --no-write  # quick look
 
 Held-out sets (/work/shared/data/eval) are never used for training or for choosing thresholds.
 Texts pass through ``bot.pipeline.normalize`` first (what the bot does before scoring), when available.
-Scorers: ``embedded`` (the shipped cascade), ``embedded tier 2 only`` (no lexical clearing),
-``alt-profanity-check`` 1.9.1 (a single probability, used for every label) and tox-block if importable.
+Scorers: ``embedded`` (the shipped cascade), ``embedded tier 2 only`` (no lexical clearing), the shipped
+cascade at the bot's default policy thresholds, ``alt-profanity-check`` 1.9.1 (a single probability, used
+for every label) and tox-block 0.1.2, in-process if importable, else through benchmarks/toxblock_worker.py
+under ``--toxblock-python`` (a TensorFlow virtualenv; training/README.md).
 """
 
 from __future__ import annotations
@@ -183,9 +186,9 @@ class EmbeddedScorers:
 
 
 class Variant(Scorer):
-    def __init__(self, parent: EmbeddedScorers, which: int, name: str):
+    def __init__(self, parent: EmbeddedScorers, which: int, name: str, threshold: dict | None = None):
         self.parent, self.which, self.name = parent, which, name
-        self.threshold = parent.threshold
+        self.threshold = threshold or parent.threshold
 
     def predict_keyed(self, key, texts):
         return self.parent.both(key, texts)[self.which]
@@ -425,7 +428,14 @@ def main(argv=None) -> int:
 
         notes = ["bot.pipeline not available: raw texts scored"]
     emb = EmbeddedScorers(emb_cache=args.emb_cache)
-    scorers: list = [Variant(emb, 0, "embedded (shipped cascade)"), Variant(emb, 1, "embedded tier 2 only")]
+    from bot.policy import load_default_policy
+
+    policy_thresholds = {k: float(v) for k, v in load_default_policy().thresholds.model_dump().items()}
+    scorers: list = [
+        Variant(emb, 0, "embedded (shipped cascade)"),
+        Variant(emb, 1, "embedded tier 2 only"),
+        Variant(emb, 0, "embedded cascade, bot policy thresholds", threshold=policy_thresholds),
+    ]
     try:
         scorers.append(ProfanityCheck())
     except ImportError as exc:
@@ -444,7 +454,8 @@ def main(argv=None) -> int:
                 f"{type(exc).__name__}"
             )
     notes.append(
-        f"embedded model {emb.backend.model_version}, default thresholds {emb.threshold}; baselines "
+        f"embedded model {emb.backend.model_version}, validation-tuned thresholds {emb.threshold}; the "
+        f"bot's default policy (config/default.toml) flags at {policy_thresholds}; baselines "
         "flag at 0.5; alt-profanity-check gives one probability, used for every label"
     )
     results = {}
