@@ -90,6 +90,10 @@ OBFUSCATED = [
     ("you are an idiot", "y\u043eu \u0430re \u0430n idi\u043et"),  # Cyrillic homoglyphs
     ("shut up you moron", "shut up you m0r0n"),
     ("shut up you moron", "shut up you m.o.r.o.n"),
+    ("you are an idiot", "you are an idot"),  # a dropped letter
+    ("what a stupid take", "what a sutpid take"),  # two letters swapped
+    ("I hate muslims", "I hate mslims"),
+    ("you are an idiot", "you are an i d  i o t"),  # a stray double space inside the word
 ]
 
 

@@ -83,6 +83,7 @@ def _targets() -> frozenset[str]:
     return frozenset(forms)
 
 
+@functools.cache
 def _short_targets() -> frozenset[str]:
     return frozenset(word for word in lexicon.BASE_WORDS if len(word) == 4)
 
