@@ -336,6 +336,9 @@ def _scorer_factory(settings: Settings) -> Callable[[], Awaitable[Any]]:
         warm_up = getattr(backend, "warm_up", None)
         if warm_up is not None:  # load the weights at start, not on the first member's message
             await asyncio.to_thread(warm_up)
+        from bot.pipeline.typos import preload
+
+        await asyncio.to_thread(preload)  # the typo repair's vocabulary, also read off the event loop
         # 64 a batch: the embedding tier sorts a batch by length, so larger batches pad less.
         batcher = MicroBatcher(backend, max_batch=64, max_wait_ms=10)
         await batcher.start()

@@ -21,7 +21,9 @@ SEED = Path(__file__).resolve().parents[2] / "shared/seed/thread.txt"
         ("Go away, MOORN", "Go away, MORON"),
         ("fck off", "fuck off"),
         ("the Mexcians next door", "the Mexicans next door"),
-        ("Such a Btch", "Such a Bitch"),
+        ("such a btch", "such a bitch"),
+        ("FUKCER", "FUCKER"),  # all capitals, long enough not to be an acronym
+        ("SHT happens", "SHIT happens"),
     ],
 )
 def test_disguised_words_are_repaired(text: str, expected: str) -> None:
@@ -38,7 +40,22 @@ def test_disguised_words_are_repaired(text: str, expected: str) -> None:
         "the haters will say the omen is fake",
         "Twas the night before the vote",
         "an S300 battery and F16s",  # digits are not letters
-        "hte",  # three letters with a vowel: too ambiguous
+        "hte",  # three letters: only the fck/sht skeletons are repaired
+        "i cnt believe it",  # "can't" as often as anything else
+        # names and places the vocabulary lacks: a capitalised word never becomes an insult or a slur
+        "you should listen to Moro on this",
+        "Marcel Bich founded BIC",
+        "El Pais reported it",
+        "Coos Bay",
+        "Cetin said so",
+        "Ilam province",  # a short capitalised word is not even repaired to a group name
+        # acronyms and other languages
+        "Turn off TTS",
+        "SPC Jones",
+        "moro em Sao Paulo",
+        "meus pais",
+        "ich bin quer",
+        "puss in boots",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
@@ -47,7 +64,7 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
 
 def test_two_candidates_means_no_repair() -> None:
     assert repair_typos("womn") == "womn"  # "woman" or "women": not ours to guess
-    assert repair_typos("bich") == "bitch"  # one candidate
+    assert repair_typos("bich") == "bitch"  # one candidate, lower case
 
 
 def test_plurals_are_real_plurals() -> None:

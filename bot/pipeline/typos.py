@@ -9,24 +9,30 @@ it. A word is repaired only when all of these hold, so ordinary text is left alo
 * exactly one lexicon word or its plural (:mod:`bot.pipeline.lexicon`) is one edit away, the edit
   being a letter put back after the first (``idot`` -> ``idiot``) or two neighbouring letters swapped
   back (``sutpid`` -> ``stupid``);
-* the word has at least four letters and the repair at least five (``fck``, ``sht``: three consonants
-  that spell a four-letter lexicon word are the one exception).
+* the word has at least four letters and the repair at least five (``fck`` and ``sht`` are the only
+  shorter ones);
+* a capitalised word (``Moro``, ``Bich``, ``Cetin``: the vocabulary lacks most names) is only ever
+  repaired to a group name (``Mslims`` -> ``Muslims``), never to an insult or a slur, and only with five
+  letters or more (``Ilam`` stays); an all-capitals word of four letters or fewer (``TTS``, ``SPC``,
+  ``CNT``) is an acronym and left alone.
 
 Substitutions are never repaired: they turn real names into insults ("Assad" is one letter from
-"assed"). Without the vocabulary (the wheel missing) nothing is repaired.
+"assed"). Without the vocabulary (the wheel missing) nothing is repaired, and a warning says so once.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import string
 
 from bot.pipeline import lexicon
 
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"[A-Za-z]+")
-_VOWELS = frozenset("aeiouy")
 _MIN_TARGET = 5
 
 
@@ -38,13 +44,28 @@ def _vocabulary() -> frozenset[str]:
 
         path = default_model_dir() / "tokenizer.json"
         vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
-    except (ImportError, OSError, ValueError, KeyError):
+    except (ImportError, OSError, ValueError, KeyError) as exc:
+        log.warning("typo repair off: the MiniLM vocabulary could not be read (%s)", type(exc).__name__)
         return frozenset()
     return frozenset(word for word in vocab if word.isalpha() and word.islower())
 
 
-# Real words the vocabulary lacks that sit one letter from a lexicon word.
-_KNOWN_EXTRA = frozenset(("twas", "whit", "psych", "morn", "haes", "dums"))
+def preload() -> None:
+    """Read the vocabulary now (about 0.2 s) instead of on the first message; blocking."""
+    _vocabulary()
+
+
+# Real words (English and the languages a news server sees most) the vocabulary lacks that sit one
+# letter from a lexicon word.
+_KNOWN_EXTRA = frozenset(
+    (
+        "twas", "whit", "psych", "morn", "haes", "dums", "puss", "boob", "quer", "pais", "moro", "coos",
+        "tarns", "frak", "prik", "peni", "chik",
+    )
+)  # fmt: skip
+# Three-letter consonant skeletons people type for a swear word; no other three-letter word is repaired
+# ("cnt" is as often "can't" as anything else).
+_SKELETONS = {"fck": "fuck", "sht": "shit"}
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "in", "er", "ers", "y", "ly", "ies")
 
 
@@ -71,27 +92,23 @@ def _plural(word: str) -> str | None:
     return word + "s"
 
 
-@functools.cache
-def _targets() -> frozenset[str]:
-    """Lexicon base words and their plurals (not the lexicon's machine-made inflections)."""
-    forms = {
-        form
-        for word in (*lexicon.BASE_WORDS, *lexicon.IDENTITY_WORDS)
-        for form in (word, _plural(word))
-        if form is not None and len(form) >= _MIN_TARGET
-    }
+def _forms(words: tuple[str, ...]) -> frozenset[str]:
+    """The words and their plurals (not the lexicon's machine-made inflections), five letters or more."""
+    forms = {form for word in words for form in (word, _plural(word)) if form and len(form) >= _MIN_TARGET}
     return frozenset(forms)
 
 
 @functools.cache
-def _short_targets() -> frozenset[str]:
-    return frozenset(word for word in lexicon.BASE_WORDS if len(word) == 4)
+def _targets(groups_only: bool) -> frozenset[str]:
+    if groups_only:
+        return _forms(lexicon.IDENTITY_WORDS)
+    return _forms((*lexicon.BASE_WORDS, *lexicon.IDENTITY_WORDS))
 
 
-def _candidates(word: str) -> set[str]:
+def _candidates(word: str, *, groups_only: bool = False) -> set[str]:
     """Lexicon words one inserted letter or one adjacent swap away from ``word`` (lower case)."""
     found: set[str] = set()
-    targets = _targets() if len(word) >= 4 else _short_targets()
+    targets = _targets(groups_only)
     for i in range(1, len(word) + 1):  # never in front: "pics" is not a disguised "spics"
         for letter in string.ascii_lowercase:
             candidate = word[:i] + letter + word[i:]
@@ -122,13 +139,18 @@ def repair_typos(text: str) -> str:
     def repair(match: re.Match[str]) -> str:
         token = match.group(0)
         lower = token.lower()
-        if len(lower) < 3 or len(lower) > lexicon.MAX_LENGTH:
+        if lower in _SKELETONS:
+            return _case_like(_SKELETONS[lower], token)
+        if len(lower) < 4 or len(lower) > lexicon.MAX_LENGTH:
             return token
-        if len(lower) == 3 and _VOWELS.intersection(lower):
-            return token  # "hte", "fat", "ass": three letters with a vowel are too ambiguous
+        if token.isupper() and len(token) <= 4:
+            return token  # an acronym: TTS, SPC, ASIN
         if is_known_word(lower):
             return token
-        found = _candidates(lower)
+        capitalised = token[0].isupper() and not token.isupper()
+        if capitalised and len(token) < _MIN_TARGET:
+            return token  # a short name (Ilam, Asan, Isam) is more likely a name than a disguise
+        found = _candidates(lower, groups_only=capitalised)
         if len(found) != 1:
             return token
         return _case_like(found.pop(), token)
