@@ -102,6 +102,15 @@ def test_unaddressed_insults_are_not_escalated() -> None:
         ("the senator thinks you are an idiot", True),
         ("You are the moron here", True),
         ("Stupid is what you are", True),
+        # a third party competes with "you" only as the subject of a verb
+        ("you are the real idiot", True),
+        ("You're the biggest idiot I know", True),
+        ("You Are An Idiot", True),
+        ("you Americans are all morons", True),  # who "you" are, not a third party
+        ("you Trump supporters are idiots", True),
+        ("Dave is a moron you know", False),
+        ("I told you the ref is an idiot", False),
+        ("I told you he's an idiot", False),
     ],
 )
 def test_the_clause_holding_the_insult_decides(text: str, addressed: bool) -> None:
@@ -115,3 +124,5 @@ def test_a_reply_addresses_its_target_unless_the_insult_is_about_someone_else() 
     assert addresses_someone("the minister is a clown", is_reply=True) is False
     assert addresses_someone("Trump is an idiot", is_reply=True) is False
     assert addresses_someone("his advisors are morons", is_reply=True) is False
+    assert addresses_someone("he's an idiot", is_reply=True) is False
+    assert addresses_someone("Don't be such an idiot", is_reply=True) is True

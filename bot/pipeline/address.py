@@ -42,11 +42,19 @@ _INSULT_WORDS = (
     "dolt|nitwit|numpty|muppet|traitor|traitors|crook|crooks|thug|thugs|puppet|puppets"
 )
 _THIRD_PARTY = re.compile(
-    r"(?<![\w'’])(?:he|she|they|him|her|them|his|their|hers|theirs|the\s+\w+)(?![\w'’])"
+    r"(?<![\w'’])(?:he|she|they|him|her|them|his|their|hers|theirs|the\s+\w+)(?!\w)"
     r"|(?<![\w'’])(?!(?:I|What|This|That|It|Such|Just|So|How|Why|Another|Typical|Absolute|Total|Complete"
-    r"|Pure|Utter|Stop|Shut|Only|Oh|Lol|Wow)\b)[A-Z][a-z]+",
+    r"|Pure|Utter|Stop|Shut|Only|Oh|Lol|Wow|Don|Dont|Do|Be|Please|Go|Get|Keep|Yes|No|Yeah|Nah|Well"
+    r"|Seriously|Honestly|Imagine|Look|Listen)\b)[A-Z][a-z]+",
 )
 _INSULT = re.compile(rf"(?<![\w'’])(?:{_INSULT_WORDS})(?![\w'’])", re.IGNORECASE)
+# A third party competes with "you" for an insult only as the subject of a verb ("the senator is a
+# moron", "Trump's an idiot"), not as a predicate ("you are the real idiot") or a title-cased word
+# ("You Are An Idiot"); a capitalised word right after "you" names who "you" are ("you Americans").
+_SUBJECT_OF_VERB = re.compile(
+    r"\s*(?:'s|’s|'re|’re)(?!\w)|\s+(?:is|was|are|were|seems|looks|sounds|thinks|has|had)\b", re.IGNORECASE
+)
+_AFTER_YOU = re.compile(r"(?<![\w'’])(?:you|ya|u|y'all|y’all|yall)\s+$", re.IGNORECASE)
 
 
 def _insult_clauses(text: str) -> list[str]:
@@ -64,6 +72,8 @@ def _aims_at_second_person(clause: str) -> bool:
         for m in _THIRD_PARTY.finditer(clause)
         # "Idiots like the moron you ...": an insult word is not itself a third party
         if not any(m.start() < i.end() and i.start() < m.end() for i in insults)
+        and _SUBJECT_OF_VERB.match(clause, m.end())
+        and not (m.group(0)[0].isupper() and _AFTER_YOU.search(clause, 0, m.start()))
     ]
     for insult in insults:
         before = [p for p in parties if p[1] <= insult.start()]
