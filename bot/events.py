@@ -37,7 +37,8 @@ class DecisionEvent:
 
     ``scores`` maps the six labels to probabilities (the maximum over the message's chunks);
     ``decision`` is :meth:`bot.policy.decision.Decision.to_payload` (``action``, ``labels``,
-    ``reason``, ``evidence``, ``band``, ``dry_run``, ``escalated_from``, ``timeout_minutes``);
+    ``reason``, ``evidence``, ``band``, ``dry_run``, ``escalated_from``, ``timeout_minutes``,
+    ``escalation``, ``unaddressed_insult``);
     ``edited`` is true when the message was re-scored after an edit; ``content`` is the message text
     as scored (raw, unescaped: escape it before echoing it anywhere).
 

@@ -202,9 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         if pos < 5 or neg < 5:
             log(f"{label}: too few labels, skipped")
             continue
-        # balance classes within the label (positives and negatives carry equal total weight)
-        w = weights[tr] * np.where(y_fit[tr] == 1, (pos + neg) / (2 * pos), (pos + neg) / (2 * neg))
-        w = w * np.where(filled[tr, j], TEACHER_WEIGHT, 1.0)
+        # balance classes within the label: positives and negatives carry equal total weight, counting a
+        # teacher-filled row at TEACHER_WEIGHT (without --teacher every row counts 1)
+        mult = np.where(filled[tr, j], TEACHER_WEIGHT, 1.0)
+        pos_w, neg_w = mult[y_fit[tr] == 1].sum(), mult[y_fit[tr] == 0].sum()
+        balance = np.where(y_fit[tr] == 1, (pos_w + neg_w) / (2 * pos_w), (pos_w + neg_w) / (2 * neg_w))
+        w = weights[tr] * mult * balance
         m1 = fit_lr(x_lex[tr], y_fit[tr], w, C_LEX)
         coef1[j], b1[j] = m1.coef_[0], m1.intercept_[0]
         z1 = x_lex[va] @ coef1[j] + b1[j]
