@@ -434,7 +434,7 @@ def main(argv=None) -> int:
     scorers: list = [
         Variant(emb, 0, "embedded (shipped cascade)"),
         Variant(emb, 1, "embedded tier 2 only"),
-        Variant(emb, 0, "embedded cascade, bot policy thresholds", threshold=policy_thresholds),
+        Variant(emb, 0, "embedded cascade, any label >= bot policy threshold", threshold=policy_thresholds),
     ]
     try:
         scorers.append(ProfanityCheck())
