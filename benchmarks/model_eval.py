@@ -194,6 +194,38 @@ class Variant(Scorer):
         return self.parent.both(key, texts)[self.which]
 
 
+class PolicyActions(Variant):
+    """The shipped cascade through the bot's default policy: "flagged" means the bot would act (warn, queue,
+    delete or time out), with the policy's bands, per-label actions and the addressed rule applied to the
+    text as a message without reply or mentions. Log-only labels (toxicity, obscene, jeers) do not count."""
+
+    def __init__(self, parent: EmbeddedScorers, name: str):
+        from bot.policy import load_default_policy
+
+        self.policy = load_default_policy()
+        super().__init__(parent, 0, name, threshold=dict(self.policy.thresholds.model_dump()))
+
+    def flags(self, p: np.ndarray, texts: list[str]) -> np.ndarray:
+        from datetime import UTC, datetime
+
+        from bot.pipeline.address import addresses_someone
+        from bot.policy import Action, evaluate
+        from bot.scoring.base import Scores
+
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        acted = [
+            evaluate(
+                Scores(**dict(zip(LABELS, map(float, row), strict=True))),
+                self.policy,
+                now=now,
+                addressed=addresses_someone(text),
+            ).action.rank
+            >= Action.WARN.rank
+            for row, text in zip(p, texts, strict=True)
+        ]
+        return np.array(acted, dtype=bool)
+
+
 class ProfanityCheck(Scorer):
     name = "alt-profanity-check"
 
@@ -299,12 +331,14 @@ def evaluate(scorer, sets, prep: Callable[[str], str]) -> dict:
     p = scorer.predict_keyed("madlibs", prepared["madlibs"])
     neg = y == 0
     res["madlibs_auc"] = auc(y, p[:, 0])
-    res["madlibs_fpr"] = float((p[neg, 0] >= thr_t).mean())
-    res["madlibs_tpr"] = float((p[~neg, 0] >= thr_t).mean())
+    # "acted on" scorers flag by what the bot would do; the others by the toxicity threshold
+    fl_m = scorer.flags(p, prepared["madlibs"]) if hasattr(scorer, "flags") else p[:, 0] >= thr_t
+    res["madlibs_fpr"] = float(fl_m[neg].mean())
+    res["madlibs_tpr"] = float(fl_m[~neg].mean())
     per = defaultdict(list)
-    for g, s, lab in zip(groups, p[:, 0], y, strict=True):
+    for g, f, lab in zip(groups, fl_m, y, strict=True):
         if lab == 0:
-            per[g].append(s >= thr_t)
+            per[g].append(f)
     res["madlibs_identity_fpr"] = {g: float(np.mean(v)) for g, v in sorted(per.items())}
     for name in ("wiki", "wiki_fuzzed", "toxigen"):
         _, y, _ = sets[name]
@@ -313,7 +347,7 @@ def evaluate(scorer, sets, prep: Callable[[str], str]) -> dict:
     res["wiki_gap"] = res["wiki_auc"] - res["wiki_fuzzed_auc"]
     _, y, groups = sets["hatecheck"]
     p = scorer.predict_keyed("hatecheck", prepared["hatecheck"])
-    fl = flagged(p, scorer.threshold)
+    fl = scorer.flags(p, prepared["hatecheck"]) if hasattr(scorer, "flags") else flagged(p, scorer.threshold)
     fl_tox = p[:, 0] >= thr_t
     per_f = defaultdict(list)
     per_t = defaultdict(list)
@@ -435,6 +469,7 @@ def main(argv=None) -> int:
         Variant(emb, 0, "embedded (shipped cascade)"),
         Variant(emb, 1, "embedded tier 2 only"),
         Variant(emb, 0, "embedded cascade, any label >= bot policy threshold", threshold=policy_thresholds),
+        PolicyActions(emb, "embedded cascade, bot acts (default policy)"),
     ]
     try:
         scorers.append(ProfanityCheck())
