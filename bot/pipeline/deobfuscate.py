@@ -135,15 +135,6 @@ def _resolve(token: str) -> str | None:
     return None
 
 
-def _case_like(word: str, token: str) -> str:
-    letters = [c for c in token if c.isalpha()]
-    if letters and all(c.isupper() for c in letters) and len(letters) > 1:
-        return word.upper()
-    if letters and token[0].isupper():
-        return word.capitalize()
-    return word
-
-
 def resolve_leetspeak(text: str) -> str:
     """``1d10t`` -> ``idiot``, ``@ss`` -> ``ass``, ``$hit`` -> ``shit``, ``f*ck`` -> ``fuck``.
 
@@ -161,14 +152,14 @@ def resolve_leetspeak(text: str) -> str:
             return raw  # digits and masks only: a number, never a word
         word = _resolve(raw)
         if word is not None:
-            return _case_like(word, raw)
+            return lexicon.case_like(word, raw)
         # "idiot!" / "(idiot" : punctuation at the edges is not part of the word
         core = raw.strip(_EDGE_PUNCT)
         if core != raw and len(core) >= 3 and _HAS_LEET.search(core) and _HAS_SIGNAL.search(core):
             word = _resolve(core)
             if word is not None:
                 start = raw.index(core)
-                return raw[:start] + _case_like(word, core) + raw[start + len(core) :]
+                return raw[:start] + lexicon.case_like(word, core) + raw[start + len(core) :]
         return raw
 
     return _TOKEN.sub(token, text)

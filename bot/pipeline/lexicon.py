@@ -60,3 +60,13 @@ def _by_length() -> dict[int, tuple[str, ...]]:
 
 BY_LENGTH: dict[int, tuple[str, ...]] = _by_length()
 MAX_LENGTH: int = max(BY_LENGTH)
+
+
+def case_like(word: str, token: str) -> str:
+    """``word`` in the case of the ``token`` it replaces: ALL CAPS (2+ letters), Capitalised or lower."""
+    letters = [c for c in token if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) > 1:
+        return word.upper()
+    if letters and token[0].isupper():
+        return word.capitalize()
+    return word

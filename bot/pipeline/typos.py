@@ -122,14 +122,6 @@ def _candidates(word: str, *, groups_only: bool = False) -> set[str]:
     return found
 
 
-def _case_like(word: str, token: str) -> str:
-    if len(token) > 1 and token.isupper():
-        return word.upper()
-    if token[0].isupper():
-        return word.capitalize()
-    return word
-
-
 def repair_typos(text: str) -> str:
     """Put back the letter a disguised lexicon word lost (or unswap two letters); see the module doc."""
     vocabulary = _vocabulary()
@@ -140,7 +132,7 @@ def repair_typos(text: str) -> str:
         token = match.group(0)
         lower = token.lower()
         if lower in _SKELETONS:
-            return _case_like(_SKELETONS[lower], token)
+            return lexicon.case_like(_SKELETONS[lower], token)
         if len(lower) < 4 or len(lower) > lexicon.MAX_LENGTH:
             return token
         if token.isupper() and len(token) <= 4:
@@ -153,6 +145,6 @@ def repair_typos(text: str) -> str:
         found = _candidates(lower, groups_only=capitalised)
         if len(found) != 1:
             return token
-        return _case_like(found.pop(), token)
+        return lexicon.case_like(found.pop(), token)
 
     return _WORD.sub(repair, text)
