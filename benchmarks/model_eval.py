@@ -199,11 +199,9 @@ class PolicyActions(Variant):
     delete or time out), with the policy's bands, per-label actions and the addressed rule applied to the
     text as a message without reply or mentions. Log-only labels (toxicity, obscene, jeers) do not count."""
 
-    def __init__(self, parent: EmbeddedScorers, name: str):
-        from bot.policy import load_default_policy
-
-        self.policy = load_default_policy()
-        super().__init__(parent, 0, name, threshold=dict(self.policy.thresholds.model_dump()))
+    def __init__(self, parent: EmbeddedScorers, name: str, policy):
+        self.policy = policy
+        super().__init__(parent, 0, name, threshold=dict(policy.thresholds.model_dump()))
 
     def flags(self, p: np.ndarray, texts: list[str]) -> np.ndarray:
         from datetime import UTC, datetime
@@ -464,12 +462,13 @@ def main(argv=None) -> int:
     emb = EmbeddedScorers(emb_cache=args.emb_cache)
     from bot.policy import load_default_policy
 
-    policy_thresholds = {k: float(v) for k, v in load_default_policy().thresholds.model_dump().items()}
+    policy = load_default_policy()
+    policy_thresholds = {k: float(v) for k, v in policy.thresholds.model_dump().items()}
     scorers: list = [
         Variant(emb, 0, "embedded (shipped cascade)"),
         Variant(emb, 1, "embedded tier 2 only"),
         Variant(emb, 0, "embedded cascade, any label >= bot policy threshold", threshold=policy_thresholds),
-        PolicyActions(emb, "embedded cascade, bot acts (default policy)"),
+        PolicyActions(emb, "embedded cascade, bot acts (default policy)", policy),
     ]
     try:
         scorers.append(ProfanityCheck())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -28,3 +30,15 @@ def database(tmp_path: Path) -> Iterator[Database]:
     db = Database(tmp_path / "warden.db")
     yield db
     db.close()
+
+
+@pytest.fixture(scope="session")
+def model_eval() -> ModuleType:
+    """benchmarks/model_eval.py loaded as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "model_eval_under_test", REPO_ROOT / "benchmarks/model_eval.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,11 +6,11 @@ Neither needs TensorFlow: the worker is replaced by a tiny fake script run with 
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -77,13 +77,6 @@ def test_shipped_teacher_file_is_well_formed() -> None:
     assert 0.05 < float((v[:, 0] >= 0.5).mean()) < 0.95  # the teacher says both things
 
 
-def _model_eval():
-    spec = importlib.util.spec_from_file_location("model_eval_under_test", ROOT / "benchmarks/model_eval.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 FAKE_WORKER = """
 import json, sys
 for n, line in enumerate(sys.stdin):
@@ -115,8 +108,8 @@ def _expected(text: str) -> list[float]:
     ]
 
 
-def test_toxblock_subprocess_streams_300_texts_in_order(tmp_path: Path) -> None:
-    me = _model_eval()
+def test_toxblock_subprocess_streams_300_texts_in_order(tmp_path: Path, model_eval: ModuleType) -> None:
+    me = model_eval
     scorer = me.ToxBlock(python=sys.executable, worker=_fake(tmp_path))
     texts = [("word " * (i * 7 % 900)) + f"é{i}\nline two\u2028" for i in range(300)]
     texts[5] = ""
@@ -126,8 +119,8 @@ def test_toxblock_subprocess_streams_300_texts_in_order(tmp_path: Path) -> None:
     assert scorer.threshold == dict.fromkeys(me.LABELS, 0.5)
 
 
-def test_toxblock_subprocess_reports_a_dead_worker(tmp_path: Path) -> None:
-    me = _model_eval()
+def test_toxblock_subprocess_reports_a_dead_worker(tmp_path: Path, model_eval: ModuleType) -> None:
+    me = model_eval
     scorer = me.ToxBlock(python=sys.executable, worker=_fake(tmp_path, die_after=10))
     with pytest.raises(RuntimeError, match=r"gave 10 of 300 rows \(exit 3\)"):
         scorer.predict_keyed("set", ["some text " * 500] * 300)

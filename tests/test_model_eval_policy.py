@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
+from bot.policy import load_default_policy
 from bot.scoring.base import LABELS
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _model_eval():
-    spec = importlib.util.spec_from_file_location("model_eval_policy_test", ROOT / "benchmarks/model_eval.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 class _Parent:
     threshold = dict.fromkeys(LABELS, 0.5)
 
 
-def test_policy_column_counts_actions_not_threshold_crossings() -> None:
-    me = _model_eval()
-    column = me.PolicyActions(_Parent(), "bot acts")
+def test_policy_column_counts_actions_not_threshold_crossings(model_eval: ModuleType) -> None:
+    me = model_eval
+    column = me.PolicyActions(_Parent(), "bot acts", load_default_policy())
     #                 tox   severe obscene threat insult identity
     rows = np.array(
         [
