@@ -6,7 +6,14 @@ methods on the database thread with ``await database.run(repo.method, ...)``.
 
 from bot.storage.cases import Case, CaseRepository, CaseType
 from bot.storage.database import Database
-from bot.storage.errors import ConflictError, NotFoundError, StateError, StorageError
+from bot.storage.errors import (
+    ConflictError,
+    DatabaseUnavailableError,
+    NotFoundError,
+    SchemaTooNewError,
+    StateError,
+    StorageError,
+)
 from bot.storage.queue import QueueEntry, QueueRepository, QueueSource, QueueStats, QueueStatus, Resolution
 from bot.storage.scores import ScoreRecord, ScoreRepository, ScoreStats
 from bot.storage.settings import SettingsRepository
@@ -17,6 +24,7 @@ __all__ = [
     "CaseType",
     "ConflictError",
     "Database",
+    "DatabaseUnavailableError",
     "NotFoundError",
     "QueueEntry",
     "QueueRepository",
@@ -24,6 +32,7 @@ __all__ = [
     "QueueStats",
     "QueueStatus",
     "Resolution",
+    "SchemaTooNewError",
     "ScoreRecord",
     "ScoreRepository",
     "ScoreStats",

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from bot.storage.errors import DatabaseUnavailableError
 from bot.storage.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -26,23 +28,39 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Database:
-    """A sqlite-utils database on one connection, migrated on open, with a single-thread executor."""
+BUSY_TIMEOUT_S = 30.0
+"""How long a connection waits for another one's write lock (another process migrating or writing)
+before it gives up with "database is locked"."""
 
-    def __init__(self, path: str | Path) -> None:
+
+class Database:
+    """A sqlite-utils database on one connection, migrated on open, with a single-thread executor.
+
+    Raises :class:`~bot.storage.errors.DatabaseUnavailableError` (one line naming the path and why) when the
+    file cannot be used: a directory, a folder that cannot be created, a read-only file or folder, not a
+    database, or a schema newer than this code (:class:`~bot.storage.errors.SchemaTooNewError`).
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warden-db")
+        self._closed = True
         self._lock = threading.RLock()
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn = _connect(self.path, busy_timeout)
         self.db = sqlite_utils.Database(conn)
-        if self.path != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock:
-            self.schema_version = apply_migrations(self.db)
+        try:
+            if self.path != ":memory:":
+                _use_wal(self.db, busy_timeout)
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            with self._lock:
+                self.schema_version = apply_migrations(self.db)
+        except DatabaseUnavailableError:
+            conn.close()
+            raise
+        except sqlite3.Error as error:
+            conn.close()
+            raise DatabaseUnavailableError(self.path, _reason(error)) from error
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warden-db")
         self._closed = False
 
     @contextlib.contextmanager
@@ -98,3 +116,56 @@ class Database:
         with self._lock:
             self.db.close()
         log.info("database closed", extra={"db_path": self.path})
+
+
+def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
+    """A connection to ``path`` (its folder created when missing), or :class:`DatabaseUnavailableError`."""
+    if path != ":memory:":
+        file = Path(path)
+        if file.is_dir():
+            raise DatabaseUnavailableError(path, "it is a directory")
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = f"cannot create its folder: {error.strerror or error}"
+            raise DatabaseUnavailableError(path, reason) from error
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=busy_timeout)
+        # the first statement touches the file: a path SQLite cannot open fails here, not later
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error as error:
+        raise DatabaseUnavailableError(path, _reason(error)) from error
+    return conn
+
+
+def _use_wal(db: sqlite_utils.Database, busy_timeout: float) -> None:
+    """Switch the file to write-ahead logging, once (the mode is stored in the file).
+
+    The switch needs the file to itself for a moment; a concurrent opener can make it fail with
+    "database is locked" without waiting on the busy timeout, so it is retried until the timeout.
+    """
+    if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            mode = str(db.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    if mode != "wal":  # e.g. a file system without shared memory: SQLite keeps its rollback journal
+        log.warning("database kept journal mode %s (WAL unavailable)", mode)
+
+
+def _reason(error: sqlite3.Error) -> str:
+    """SQLite's error as a short reason for :class:`DatabaseUnavailableError`."""
+    text = str(error)
+    if "readonly" in text:
+        return "the file or its folder is read-only"
+    if "unable to open" in text:
+        return "SQLite cannot open it (not a writable file in an existing folder)"
+    if "not a database" in text:
+        return "it is not a SQLite database"
+    return text

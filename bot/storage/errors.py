@@ -33,3 +33,27 @@ class StateError(StorageError):
     def __init__(self, message: str, current: Any = None) -> None:
         self.current = current
         super().__init__(message)
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database file cannot be used: ``path`` and a short ``reason`` (a directory, read-only, no
+    such folder, not a database, written by a newer Warden). The message is one line for the user."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot use database {path}: {reason}")
+
+
+class SchemaTooNewError(DatabaseUnavailableError):
+    """The file's schema ``version`` is newer than the ``supported`` one: a newer Warden wrote it, and
+    this one would fail on tables it does not know. Refused rather than opened."""
+
+    def __init__(self, path: str, version: int, supported: int) -> None:
+        self.version = version
+        self.supported = supported
+        super().__init__(
+            path,
+            f"its schema version is {version}, newer than the {supported} this Warden supports "
+            "(upgrade Warden, or use another file)",
+        )

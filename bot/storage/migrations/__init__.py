@@ -5,6 +5,11 @@ Each module in this package named ``vNNNN_<what>.py`` defines ``VERSION`` (the i
 ``PRAGMA user_version`` runs in order, each inside its own transaction together with the version bump,
 so a crash mid-migration leaves the previous version intact. Never edit a released migration: add one.
 
+Several processes may open one new file at once: each step starts with ``BEGIN IMMEDIATE`` (the write
+lock first, waited for under the connection's busy timeout) and reads the version inside that
+transaction, so exactly one process runs a migration and the others find it done. A file whose version
+is newer than the newest migration here is refused (:class:`~bot.storage.errors.SchemaTooNewError`).
+
 Reserved numbers: 0001 core tables (settings, scores, cases, queue), 0002 sources (context feature),
 0003+ whatever comes next.
 """
@@ -17,6 +22,8 @@ import pkgutil
 from types import ModuleType
 
 import sqlite_utils
+
+from bot.storage.errors import SchemaTooNewError
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +41,50 @@ def discover() -> list[ModuleType]:
     return modules
 
 
+def supported_version() -> int:
+    """The newest schema version this code knows (0 when there are no migrations)."""
+    return max((module.VERSION for module in discover()), default=0)
+
+
 def current_version(db: sqlite_utils.Database) -> int:
     """The schema version stored in the database file."""
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
+def _database_name(db: sqlite_utils.Database) -> str:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row and row[2] else ":memory:"
+
+
 def apply_migrations(db: sqlite_utils.Database, target: int | None = None) -> int:
-    """Bring ``db`` up to ``target`` (default: newest) and return the version it is at."""
-    version = current_version(db)
-    for module in discover():
-        if version >= module.VERSION or (target is not None and target < module.VERSION):
-            continue
-        log.info("migrating database", extra={"from_version": version, "to_version": module.VERSION})
-        with db.atomic():
+    """Bring ``db`` up to ``target`` (default: newest) and return the version it is at.
+
+    Raises :class:`SchemaTooNewError` when the file was written by a newer Warden. Must be called
+    outside a transaction: each step is its own ``BEGIN IMMEDIATE`` ... ``COMMIT``.
+    """
+    modules = discover()
+    newest = max((module.VERSION for module in modules), default=0)
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(db)
+            if version > newest:
+                raise SchemaTooNewError(_database_name(db), version, newest)
+            pending = [
+                module
+                for module in modules
+                if version < module.VERSION and (target is None or target >= module.VERSION)
+            ]
+            if not pending:
+                db.execute("COMMIT")
+                return version
+            module = pending[0]
+            log.info("migrating database", extra={"from_version": version, "to_version": module.VERSION})
             module.upgrade(db)
             # PRAGMA user_version is transactional in SQLite, so it commits with the migration.
             db.execute(f"PRAGMA user_version = {int(module.VERSION)}")
-        version = module.VERSION
-    return version
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
