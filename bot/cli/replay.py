@@ -123,6 +123,11 @@ def replay(
     except (ScoringError, ValueError) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
+    for problem in result.failed:
+        err.print(f"[yellow]{escape(str(file))}: line {problem.line}[/] {escape(problem.message)}")
+    if not result.rows:
+        err.print(f"[red]error:[/] {escape(str(file))}: no line could be scored")
+        raise typer.Exit(1)
 
     if as_json:
         _print_json(result)

@@ -32,12 +32,29 @@ from bot.policy.decision import Action, Decision
 from bot.policy.settings import ChannelOverride, EscalationRung, PolicySettings
 from bot.scoring.base import LABELS, Scores
 
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
 
 def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (naive datetimes are taken to be UTC)."""
+    """``moment`` as an aware UTC datetime (naive datetimes are taken to be UTC).
+
+    A moment whose UTC equivalent falls outside the calendar (year 1 at +01:00) is clamped to its end.
+    """
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if moment.year == datetime.min.year else LATEST
+
+
+def window_start(now: datetime, hours: float) -> datetime:
+    """``hours`` before ``now``, clamped to the first moment of the calendar instead of overflowing."""
+    try:
+        return now - timedelta(hours=hours)
+    except OverflowError:
+        return EARLIEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +154,7 @@ def _escalate(
     """The strongest rung this warning reaches, with the strike count inside its window."""
     reached = []
     for rung in ladder:
-        count = history.strikes_since(now - timedelta(hours=rung.within_hours)) + 1
+        count = history.strikes_since(window_start(now, rung.within_hours)) + 1
         if count >= rung.warnings:
             reached.append((rung, count))
     return max(reached, key=lambda pair: (pair[0].action.rank, pair[0].minutes or 0), default=None)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.pipeline import prepare
+from bot.pipeline import PreparedText, prepare
 from bot.policy import AuthorHistory, PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
 from bot.replay.reader import LineError, ThreadMessage
 from bot.scoring.base import ScorerBackend, Scores
 from bot.scoring.service import ScoringService
+
+log = logging.getLogger(__name__)
 
 REPLAY_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """Messages without a timestamp are placed one minute apart from here, so time windows mean something."""
@@ -44,6 +47,8 @@ class ReplayResult:
     model_version: str
     elapsed_s: float
     action_counts: Counter[str] = field(default_factory=Counter)
+    failed: list[LineError] = field(default_factory=list)
+    """The lines the engine itself had to skip (also in ``errors``, which holds the reader's too)."""
 
     @property
     def messages_per_second(self) -> float:
@@ -53,12 +58,50 @@ class ReplayResult:
 
 def channel_id(channel: str | None) -> int | None:
     """A JSONL ``channel`` given as a Discord channel id, so the policy's channel settings apply;
-    a channel name (or none) skips the channel checks, as for a thread with no channels."""
-    return int(channel) if channel is not None and channel.isdigit() else None
+    a channel name (or none) skips the channel checks, as for a thread with no channels. Only ASCII
+    digits make an id (``"²"`` is a digit to :meth:`str.isdigit`, but no id)."""
+    if channel is None or not (channel.isascii() and channel.isdigit()):
+        return None
+    return int(channel)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    index: int  # position in the thread: places a message without a timestamp in time
+    message: ThreadMessage
+    prepared: PreparedText
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    pending: _Prepared
+    scores: Scores
+
+    @property
+    def index(self) -> int:
+        return self.pending.index
+
+    @property
+    def message(self) -> ThreadMessage:
+        return self.pending.message
+
+    @property
+    def prepared(self) -> PreparedText:
+        return self.pending.prepared
+
+
+def _failure(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 80 else text[:79] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class ReplayEngine:
-    """Replays messages in order; scoring is batched, the policy sees each author's warnings so far."""
+    """Replays messages in order; scoring is batched, the policy sees each author's warnings so far.
+
+    A message that fails on its own (preparation, scoring or policy) becomes a :class:`LineError` and
+    the replay goes on; only a backend that can score nothing at all stops the run (its error is raised).
+    """
 
     def __init__(self, backend: ScorerBackend, policy: PolicySettings) -> None:
         self.backend = backend
@@ -73,54 +116,100 @@ class ReplayEngine:
     ) -> ReplayResult:
         """Score and decide every message; ``progress`` is called with the number just scored."""
         started = time.perf_counter()
-        scores: list[Scores] = []
-        addressed: list[bool] = []
+        failed: list[LineError] = []
+        scored: list[_Scored] = []
         for start in range(0, len(messages), SCORE_SLICE):
             batch = messages[start : start + SCORE_SLICE]
-            prepared = [prepare(message.content) for message in batch]
-            addressed.extend(item.addressed for item in prepared)
-            scores.extend(scored.scores for scored in self.service.score_many(prepared))
+            pending = [self._prepare(start + offset, message, failed) for offset, message in enumerate(batch)]
+            ready = [item for item in pending if item is not None]
+            scored.extend(self._score(ready, failed, nothing_scored_yet=not scored))
             if progress is not None:
                 progress(len(batch))
 
         warnings_by_author: dict[str, list[datetime]] = defaultdict(list)
         rows: list[ReplayRow] = []
-        for index, (message, message_scores, speaks_to_someone) in enumerate(
-            zip(messages, scores, addressed, strict=True)
-        ):
-            now = message.timestamp or REPLAY_EPOCH + timedelta(minutes=index)
-            if now.tzinfo is None:
-                now = now.replace(tzinfo=UTC)
-            # A plain-text thread has no authors: each line is its own author, so nothing escalates.
-            author_key = message.author if message.author is not None else f"line-{message.line}"
-            history = AuthorHistory(warnings=list(warnings_by_author[author_key]))
-            decision = evaluate(
-                message_scores,
-                self.policy,
-                history=history,
-                now=now,
-                addressed=speaks_to_someone,
-                channel_id=channel_id(message.channel),
-            )
-            if decision.action in (Action.WARN, Action.TIMEOUT) and not decision.dry_run:
-                warnings_by_author[author_key].append(now)
-            rows.append(
-                ReplayRow(
-                    line=message.line,
-                    author=message.author,
-                    channel=message.channel,
-                    content=message.content,
-                    scores=message_scores,
-                    decision=decision,
-                )
-            )
+        for item in scored:
+            try:
+                rows.append(self._decide(item, warnings_by_author))
+            except Exception as exc:
+                line = item.message.line
+                log.debug("replay line %d could not be decided", line, exc_info=True)
+                failed.append(LineError(line, f"could not be decided ({_failure(exc)}): skipped"))
         elapsed = time.perf_counter() - started
         counts = Counter(row.decision.action.value for row in rows)
         return ReplayResult(
             rows=rows,
-            errors=list(errors),
+            errors=sorted([*errors, *failed], key=lambda error: error.line),
             backend=self.backend.name,
             model_version=self.backend.model_version,
             elapsed_s=elapsed,
             action_counts=counts,
+            failed=failed,
+        )
+
+    @staticmethod
+    def _prepare(index: int, message: ThreadMessage, failed: list[LineError]) -> _Prepared | None:
+        try:
+            return _Prepared(index, message, prepare(message.content))
+        except Exception as exc:
+            log.debug("replay line %d could not be prepared", message.line, exc_info=True)
+            failed.append(LineError(message.line, f"could not be prepared ({_failure(exc)}): skipped"))
+            return None
+
+    def _score(
+        self,
+        batch: Sequence[_Prepared],
+        failed: list[LineError],
+        *,
+        nothing_scored_yet: bool,
+    ) -> list[_Scored]:
+        """The batch scored in one go; when that fails, one message at a time, so a message that
+        breaks the backend is named and skipped. A slice where nothing scores, before anything
+        has, means the backend itself is broken: its error is raised."""
+        try:
+            results = self.service.score_many([item.prepared for item in batch])
+            return [_Scored(item, result.scores) for item, result in zip(batch, results, strict=True)]
+        except Exception:
+            log.debug("replay slice failed to score, retrying message by message", exc_info=True)
+        out: list[_Scored] = []
+        first_error: Exception | None = None
+        for item in batch:
+            line = item.message.line
+            try:
+                (result,) = self.service.score_many([item.prepared])
+            except Exception as exc:
+                log.debug("replay line %d could not be scored", line, exc_info=True)
+                first_error = first_error or exc
+                failed.append(LineError(line, f"could not be scored ({_failure(exc)}): skipped"))
+                continue
+            out.append(_Scored(item, result.scores))
+        if first_error is not None and not out and nothing_scored_yet:
+            raise first_error
+        return out
+
+    def _decide(self, item: _Scored, warnings_by_author: dict[str, list[datetime]]) -> ReplayRow:
+        message = item.message
+        now = message.timestamp or REPLAY_EPOCH + timedelta(minutes=item.index)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        # A plain-text thread has no authors: each line is its own author, so nothing escalates.
+        author_key = message.author if message.author is not None else f"line-{message.line}"
+        history = AuthorHistory(warnings=list(warnings_by_author[author_key]))
+        decision = evaluate(
+            item.scores,
+            self.policy,
+            history=history,
+            now=now,
+            addressed=item.prepared.addressed,
+            channel_id=channel_id(message.channel),
+        )
+        if decision.action in (Action.WARN, Action.TIMEOUT) and not decision.dry_run:
+            warnings_by_author[author_key].append(now)
+        return ReplayRow(
+            line=message.line,
+            author=message.author,
+            channel=message.channel,
+            content=message.content,
+            scores=item.scores,
+            decision=decision,
         )

@@ -2,8 +2,10 @@
 
 Plain text: every non-blank line is a message; the file has no authors, so each line counts as its own
 anonymous author and the escalation ladder never applies. JSONL: one object a line with ``content``
-(required), ``author`` (recommended: escalation is per author), optional ``channel`` and ``timestamp``
-(ISO 8601). Bad lines are reported with their line number and skipped; the rest is still read.
+(required), ``author`` (recommended: escalation is per author), optional ``channel`` (a Discord
+channel id in ASCII digits, or a name) and ``timestamp`` (ISO 8601, years 1970-9998; see
+:mod:`bot.replay.fields`). Bad lines are reported with their line number and a short reason and
+skipped; the rest is still read.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from bot.replay.fields import FieldError, parse_author, parse_channel, parse_timestamp
 
 MAX_MESSAGE_CHARS = 20_000
 """Longest line the replay scores. Discord's own limit is 4,000 characters (Nitro); longer is bad input."""
@@ -107,26 +111,22 @@ def _parse_jsonl_line(number: int, line: str) -> ThreadMessage | LineError:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return LineError(number, f"is not valid JSON ({exc.msg} at column {exc.colno}): skipped")
+    except RecursionError:
+        return LineError(number, "nests JSON too deeply to read: skipped")
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        return LineError(number, f"is not usable JSON ({str(exc).split(':')[0]}): skipped")
     if not isinstance(record, dict):
         return LineError(number, "is not a JSON object: skipped")
     content = record.get("content")
     if not isinstance(content, str) or not content.strip():
         return LineError(number, 'has no "content" text: skipped')
-    author = record.get("author")
-    channel = record.get("channel")
-    timestamp = record.get("timestamp")
-    parsed_time: datetime | None = None
-    if timestamp is not None:
-        try:
-            parsed_time = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
-        except ValueError:
-            return LineError(
-                number, f'has a "timestamp" that is not ISO 8601 ({str(timestamp)[:40]!r}): skipped'
-            )
-    return ThreadMessage(
-        line=number,
-        content=content,
-        author=None if author is None else str(author),
-        channel=None if channel is None else str(channel),
-        timestamp=parsed_time,
-    )
+    try:
+        return ThreadMessage(
+            line=number,
+            content=content,
+            author=parse_author(record.get("author")),
+            channel=parse_channel(record.get("channel")),
+            timestamp=parse_timestamp(record.get("timestamp")),
+        )
+    except FieldError as exc:
+        return LineError(number, f"{exc}: skipped")
