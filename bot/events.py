@@ -40,7 +40,10 @@ class DecisionEvent:
     ``reason``, ``evidence``, ``band``, ``dry_run``, ``escalated_from``, ``timeout_minutes``,
     ``escalation``, ``unaddressed_insult``);
     ``edited`` is true when the message was re-scored after an edit; ``content`` is the message text
-    as scored (raw, unescaped: escape it before echoing it anywhere).
+    as scored (raw, unescaped: escape it before echoing it anywhere). ``case_number`` and
+    ``queue_entry_id`` are the automatic case and the mod queue entry this decision opened, stored in
+    one transaction with the score (``None`` when it opened none): the warnings cog DMs, acts on and
+    logs that case, the mod queue cog posts that entry.
 
     The event is dispatched before any cog acts on it: the warnings cog (warn, delete, timeout) and
     the mod queue cog (queue) are listeners of this same event, like any plug-in.
@@ -59,6 +62,8 @@ class DecisionEvent:
     edited: bool = False
     content: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    case_number: int | None = None
+    queue_entry_id: int | None = None
 
     @property
     def action(self) -> str:

@@ -112,6 +112,9 @@ class InfractionRequest:
     timeout_minutes: int | None = None
     delete_message: bool = False
     scores: dict[str, float] = field(default_factory=dict)
+    case_number: int | None = None
+    """The case already recorded for this request with the decision's score
+    (:class:`bot.storage.decisions.DecisionRepository`): applied instead of opening one."""
 
 
 @dataclass(frozen=True, slots=True)

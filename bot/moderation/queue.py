@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.events import DecisionEvent
+from bot.moderation.decision_records import STORED_EXCERPT_CHARS, queue_draft
 from bot.moderation.queue_rules import QueueAction, resolution_for, resolution_text
 from bot.moderation.text import excerpt
 from bot.storage.cases import Case, CaseRepository
@@ -100,15 +101,6 @@ class Attempt:
         return text
 
 
-"""Decisions that put the message in the queue: ``queue``, and ``delete``/``timeout`` for review."""
-
-QUEUED_ACTIONS = frozenset({"queue", "delete", "timeout"})
-"""Decisions that put the message in the queue: ``queue``, and ``delete``/``timeout`` for review."""
-
-STORED_EXCERPT_CHARS = 500
-"""How much of a queued message's text the entry keeps (raw; escaped when rendered)."""
-
-
 class KeyedLocks:
     """One ``asyncio.Lock`` per key, dropped when nobody holds or waits for it."""
 
@@ -154,14 +146,17 @@ class QueueService:
     async def add_decision(self, event: DecisionEvent) -> tuple[QueueEntry, bool] | None:
         """Queue the message of a scoring decision (``queue``, ``delete``, ``timeout``; never in dry-run).
 
-        Returns ``(entry, created)``, or ``None`` when the decision does not queue.
+        Returns ``(entry, created)``, or ``None`` when the decision does not queue. An entry the
+        scoring cog already recorded with the score (``event.queue_entry_id``) comes back as created
+        by this decision; a decision dispatched without one (a plug-in's, a test's) is queued here.
         """
-        if event.dry_run or event.decision.get("dry_run") or event.action not in QUEUED_ACTIONS:
+        draft = queue_draft(event)
+        if draft is None:
             return None
-        labels = tuple(event.decision.get("labels") or ())
-        reason = str(event.decision.get("reason") or "")
-        if event.action != "queue":
-            reason = f"automatic {event.action}: {reason}" if reason else f"automatic {event.action}"
+        if event.queue_entry_id is not None:
+            recorded = await self.get(event.queue_entry_id)
+            if recorded is not None:
+                return recorded, True
         return await self.database.run(
             self.repository.add,
             guild_id=event.guild_id,
@@ -169,11 +164,11 @@ class QueueService:
             message_id=event.message_id,
             channel_id=event.channel_id,
             author_id=event.author_id,
-            jump_url=event.jump_url,
-            excerpt=excerpt(event.content, STORED_EXCERPT_CHARS),
+            jump_url=draft.jump_url,
+            excerpt=draft.excerpt,
             scores=dict(event.scores),
-            labels=labels,
-            reason=reason,
+            labels=draft.labels,
+            reason=draft.reason,
         )
 
     async def add_report(
