@@ -4,9 +4,11 @@ Reads the process settings from the environment (:class:`bot.settings.Settings`)
 file, builds the bot with :func:`bot.client.create_bot` and runs it until stopped (Ctrl-C or SIGTERM),
 then shuts down gracefully (scorer drained, database and session closed).
 
-A missing token or an invalid configuration ends the process at once with one line on stderr and exit
-status 2 (also when the scorer's model cannot load); a token Discord rejects, privileged intents not
-enabled in the developer portal, or Discord out of reach, with one line and exit status 1.
+A missing token or an invalid configuration (process settings, the policy file, the context settings
+of ``WARDEN_CONTEXT_CONFIG``, an unusable database path) ends the process at once with one line on
+stderr and exit status 2 (also when the scorer's model cannot load); a token Discord rejects,
+privileged intents not enabled in the developer portal, or Discord out of reach, with one line and
+exit status 1.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import importlib
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -49,6 +52,16 @@ def check_policy(path: object) -> None:
         load_policy_file(path, base=default)  # type: ignore[arg-type]
 
 
+def check_context() -> None:
+    """Read the context feature's settings now (``WARDEN_CONTEXT_CONFIG``, ``WARDEN_CONTEXT_PROVIDERS``),
+    so a bad file stops the start before connecting (``ContextConfigError`` naming the file and key)."""
+    try:
+        from bot.sources.config import settings_from_env
+    except ImportError:  # the context feature is not installed
+        return
+    settings_from_env()
+
+
 def check_extra_cogs(modules: Sequence[str]) -> None:
     """Import each deployment cog now, so a typo stops the start before connecting (``ValueError``)."""
     for module in modules:
@@ -66,9 +79,15 @@ async def _run(settings: object) -> int:
 
     from bot.client import create_bot
     from bot.scoring.base import ScoringError
+    from bot.storage.errors import StorageError
 
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # Warden has no voice features
-    bot = create_bot(settings)  # type: ignore[arg-type]
+    try:
+        bot = create_bot(settings)  # type: ignore[arg-type]
+    except StorageError as error:  # DatabaseUnavailableError: names the file and why
+        return _fail(str(error), EXIT_CONFIG)
+    except (sqlite3.Error, OSError) as error:
+        return _fail(f"cannot use database {settings.db_path}: {error}", EXIT_CONFIG)  # type: ignore[attr-defined]
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -118,6 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_policy(settings.config_path)
     except PolicyConfigError as error:
         return _fail(f"invalid policy: {error}", EXIT_CONFIG)
+    from bot.sources.config import ContextConfigError
+
+    try:
+        check_context()
+    except ContextConfigError as error:
+        return _fail(f"invalid context settings: {error}", EXIT_CONFIG)
     try:
         check_extra_cogs(settings.extra_cogs)
     except ValueError as error:

@@ -96,6 +96,8 @@ class Settings(BaseModel):
     @field_validator("config_path")
     @classmethod
     def _config_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"is a directory, not a policy file: {value}")
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value

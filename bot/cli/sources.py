@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 T = TypeVar("T")
+
+EXIT_CONFIG = 2
 
 DbOption = Annotated[
     Path | None,
@@ -37,30 +38,58 @@ def _db_path(db: Path | None) -> Path:
     return db or Path(os.environ.get("WARDEN_DB_PATH") or "warden.db")
 
 
+def fail(message: str, status: int = EXIT_CONFIG) -> NoReturn:
+    """One line on stderr, then exit with ``status`` (2: the configuration or the database is unusable)."""
+    Console(stderr=True, soft_wrap=True, highlight=False).print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(status)
+
+
 def _settings(config: Path | None) -> Any:
-    if config is None:
-        return None
-    data = tomllib.loads(config.read_text(encoding="utf-8"))
-    return data.get("context", {})
+    """The ``[context]`` settings of ``--config``, else of ``$WARDEN_CONTEXT_CONFIG`` (validated)."""
+    from bot.sources.config import ContextConfigError, load_context_file, settings_from_env
+
+    try:
+        return load_context_file(config) if config is not None else settings_from_env()
+    except ContextConfigError as exc:
+        fail(str(exc))
+
+
+def open_database(path: Path) -> Any:
+    """The database at ``path``, or one line on stderr and exit 2 when it cannot be opened."""
+    import sqlite3
+
+    from bot.storage.database import Database
+    from bot.storage.errors import StorageError
+
+    try:
+        return Database(path)
+    except StorageError as exc:
+        fail(str(exc))
+    except (sqlite3.Error, OSError) as exc:
+        fail(f"{path}: cannot open the database ({exc})")
 
 
 def _run(db: Path | None, config: Path | None, fn: Callable[[Any], Awaitable[T]]) -> T:
-    """Open the database and an HTTP session, build the service, run ``fn(service)``, close everything."""
+    """Open the database and an HTTP session, build the service, run ``fn(service)``, close everything.
+
+    Bad ``[context]`` settings and an unusable database end the command first: one line, exit 2.
+    """
     import aiohttp
 
     from bot.sources import build_context_service
-    from bot.storage.database import Database
+
+    settings = _settings(config)
+    database = open_database(_db_path(db))
 
     async def main() -> T:
-        database = Database(_db_path(db))
-        try:
-            async with aiohttp.ClientSession() as session:
-                service = build_context_service(database, session, _settings(config))
-                return await fn(service)
-        finally:
-            database.close()
+        async with aiohttp.ClientSession() as session:
+            service = build_context_service(database, session, settings)
+            return await fn(service)
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        database.close()
 
 
 def register(app: typer.Typer) -> None:

