@@ -3,6 +3,8 @@ schema.org ClaimReview (JSON-LD); poll RSS/Atom feeds (feedparser) with conditio
 
 from __future__ import annotations
 
+import asyncio
+import codecs
 import html as html_lib
 import json
 import logging
@@ -15,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from bot.sources.http import USER_AGENT
+from bot.sources.safe_fetch import FetchError, SafeFetcher
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +49,15 @@ class ParsedArticle:
 
 @dataclass(frozen=True, slots=True)
 class FeedPoll:
-    status: int  # 200, 304, or the error status (0 = network error)
+    status: int  # 200, 304, or the error status (0 = not fetched: refused, unreachable, too large...)
     entries: list[ParsedArticle] = field(default_factory=list)
     etag: str | None = None
     last_modified: str | None = None
+    error: str | None = None  # why the poll failed, safe to show an admin; None when it worked
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status in (200, 304)
 
 
 # --- ClaimReview -----------------------------------------------------------------------------------
@@ -202,91 +210,74 @@ def read_file(path: Path) -> ParsedArticle:
     return parse_text(content, name=path.stem)
 
 
-_BLOCKED_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
-
-
-def _blocked_ip(address: str) -> bool:
-    import ipaddress
-
+def _text_encoding(charset: str) -> str:
+    """The codec for a declared charset; :class:`IngestError` when Python has no text codec by that name."""
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    return bool(
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
+        info = codecs.lookup(charset)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise IngestError(f"the page declares an unknown character set ({charset[:30]!r})")
+    return info.name
 
 
-async def check_public_url(url: str, *, allow_private: bool = False) -> None:
-    """Refuse (:class:`IngestError`) URLs that are not http(s) or that point at this machine or a private
-    network (cloud metadata, admin panels): ``/sources add`` must not become a way to probe the host.
-    Hostnames are resolved and every address checked (best effort: the fetch resolves again)."""
-    import asyncio
-    import socket
-    from urllib.parse import urlsplit
-
-    if not re.match(r"(?i)^https?://", url):
-        raise IngestError("only http(s) URLs can be added")
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    if not host:
-        raise IngestError("that URL has no host")
-    if allow_private:
-        return
-    if host == "localhost" or host.endswith(_BLOCKED_SUFFIXES) or _blocked_ip(host):
-        raise IngestError("that address points to a private network")
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise IngestError("that host name could not be resolved") from exc
-    if any(_blocked_ip(str(info[4][0])) for info in infos):
-        raise IngestError("that address points to a private network")
+def _check_page_response(resp: aiohttp.ClientResponse) -> None:
+    """Refuse a page before its body is read: wrong content type or an unknown character set."""
+    ctype = resp.headers.get("Content-Type", "").lower()
+    if ctype and not any(t in ctype for t in ("html", "text/plain", "xml")):
+        raise IngestError(f"unsupported content type {ctype.split(';')[0]}")
+    if resp.charset:
+        _text_encoding(resp.charset)
 
 
 async def fetch_page(
-    session: aiohttp.ClientSession,
+    fetcher: SafeFetcher,
     url: str,
     *,
     timeout_s: float = 10.0,
     max_bytes: int = 3_000_000,
     user_agent: str = USER_AGENT,
 ) -> tuple[str, str]:
-    """GET a page; returns (decoded body, content type). Raises :class:`IngestError` on any failure."""
-    if not re.match(r"(?i)^https?://", url):
-        raise IngestError("only http(s) URLs can be added")
+    """GET a page through ``fetcher`` (every hop checked); returns (decoded body, content type). The
+    body is read whole: over ``max_bytes`` or ``timeout_s`` is refused. Raises :class:`IngestError`."""
     try:
-        async with session.get(
+        fetched = await fetcher.get(
             url,
             headers={"User-Agent": user_agent, "Accept": "text/html,text/plain;q=0.9"},
-            timeout=aiohttp.ClientTimeout(total=timeout_s),
-        ) as resp:
-            if resp.status != 200:
-                raise IngestError(f"the page answered HTTP {resp.status}")
-            ctype = resp.headers.get("Content-Type", "").lower()
-            if ctype and not any(t in ctype for t in ("html", "text/plain", "xml")):
-                raise IngestError(f"unsupported content type {ctype.split(';')[0]}")
-            body = await resp.content.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise IngestError("the page is too large")
-            return body.decode(resp.get_encoding() if resp.charset else "utf-8", errors="replace"), ctype
-    except TimeoutError as exc:
-        raise IngestError("the page took too long to answer") from exc
-    except aiohttp.ClientError as exc:
-        raise IngestError(f"could not fetch the page ({type(exc).__name__})") from exc
+            timeout_s=timeout_s,
+            max_bytes=max_bytes,
+            before_body=_check_page_response,
+        )
+    except FetchError as exc:
+        raise IngestError(str(exc)) from exc
+    if fetched.status != 200:
+        raise IngestError(f"the page answered HTTP {fetched.status}")
+    ctype = fetched.headers.get("Content-Type", "").lower()
+    encoding = _text_encoding(fetched.charset) if fetched.charset else "utf-8"
+    return fetched.body.decode(encoding, errors="replace"), ctype
 
 
 # --- feeds -----------------------------------------------------------------------------------------
-def parse_feed(body: bytes, feed_url: str) -> list[ParsedArticle]:
-    """Entries of an RSS/Atom document as articles (title, link, date, summary/content). Blocking."""
+MAX_FEED_ENTRIES = 50  # default cap on the entries one poll reads (``max_feed_entries`` in [context])
+
+
+def parse_feed(body: bytes, feed_url: str, *, limit: int | None = None) -> list[ParsedArticle]:
+    """Entries of an RSS/Atom document as articles (title, link, date, summary/content), the first
+    ``limit`` entries with a link in document order (feeds list the newest first). Blocking.
+    Raises :class:`IngestError` when the document is not a feed at all."""
     import feedparser
 
     parsed = feedparser.parse(body)
-    out = []
+    if not parsed.get("version") and not parsed.entries:
+        raise IngestError("that address is not an RSS or Atom feed")
+    out: list[ParsedArticle] = []
     for entry in parsed.entries:
+        if limit is not None and len(out) >= limit:
+            log.info(
+                "feed entries over the cap skipped",
+                extra={"feed_url": feed_url, "entries": len(parsed.entries), "cap": limit},
+            )
+            break
         link = entry.get("link")
         if not link:
             continue
@@ -307,16 +298,18 @@ def parse_feed(body: bytes, feed_url: str) -> list[ParsedArticle]:
 
 
 async def poll_feed(
-    session: aiohttp.ClientSession,
+    fetcher: SafeFetcher,
     url: str,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
     timeout_s: float = 10.0,
     max_bytes: int = 5_000_000,
+    max_entries: int = MAX_FEED_ENTRIES,
     user_agent: str = USER_AGENT,
 ) -> FeedPoll:
-    """Conditional GET of a feed: 304 -> no entries and the old validators; errors -> status + log line."""
+    """Conditional GET of a feed through ``fetcher`` (every hop checked): 304 -> no entries and the old
+    validators; any failure -> its status (0: not fetched), :attr:`FeedPoll.error` and a log line."""
     headers = {
         "User-Agent": user_agent,
         "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9",
@@ -326,19 +319,28 @@ async def poll_feed(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        async with session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
-            if resp.status == 304:
-                return FeedPoll(status=304, etag=etag, last_modified=last_modified)
-            if resp.status != 200:
-                log.warning("feed answered %s", resp.status, extra={"feed_url": url, "status": resp.status})
-                return FeedPoll(status=resp.status, etag=etag, last_modified=last_modified)
-            body = await resp.content.read(max_bytes + 1)
-            new_etag = resp.headers.get("ETag", etag)
-            new_lm = resp.headers.get("Last-Modified", last_modified)
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        log.warning("feed unreachable: %s", type(exc).__name__, extra={"feed_url": url})
-        return FeedPoll(status=0, etag=etag, last_modified=last_modified)
-    import asyncio
-
-    entries = await asyncio.to_thread(parse_feed, body[:max_bytes], url)
-    return FeedPoll(status=200, entries=entries, etag=new_etag, last_modified=new_lm)
+        fetched = await fetcher.get(url, headers=headers, timeout_s=timeout_s, max_bytes=max_bytes)
+    except FetchError as exc:
+        log.warning("feed not fetched: %s", exc, extra={"feed_url": url})
+        return FeedPoll(status=0, etag=etag, last_modified=last_modified, error=str(exc))
+    if fetched.status == 304:
+        return FeedPoll(status=304, etag=etag, last_modified=last_modified)
+    if fetched.status != 200:
+        log.warning("feed answered %s", fetched.status, extra={"feed_url": url, "status": fetched.status})
+        return FeedPoll(
+            status=fetched.status,
+            etag=etag,
+            last_modified=last_modified,
+            error=f"the feed answered HTTP {fetched.status}",
+        )
+    try:
+        entries = await asyncio.to_thread(parse_feed, fetched.body, url, limit=max_entries)
+    except IngestError as exc:
+        log.warning("feed not parsed: %s", exc, extra={"feed_url": url})
+        return FeedPoll(status=200, etag=etag, last_modified=last_modified, error=str(exc))
+    return FeedPoll(
+        status=200,
+        entries=entries,
+        etag=fetched.headers.get("ETag", etag),
+        last_modified=fetched.headers.get("Last-Modified", last_modified),
+    )

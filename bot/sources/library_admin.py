@@ -20,15 +20,17 @@ import aiohttp
 
 from bot.sources.config import ContextSettings
 from bot.sources.ingest import (
+    MAX_FEED_ENTRIES,
+    FeedPoll,
     IngestError,
     ParsedArticle,
-    check_public_url,
     fetch_page,
     parse_content,
     poll_feed,
     read_file,
 )
 from bot.sources.models import domain_of
+from bot.sources.safe_fetch import FetchError, SafeFetcher
 from bot.sources.store import SourceLibrary
 
 log = logging.getLogger(__name__)
@@ -53,9 +55,14 @@ class LibraryAdmin:
     The host provides the HTTP session, the settings, the clock, ``_db`` (a call on the database
     thread), ``_embed_blob`` and ``semantic_enabled``; every change bumps ``_library_version``, which
     drops the host's cached embedding index.
+
+    Pages and feeds (untrusted URLs) are never fetched with the host's session but through
+    :attr:`fetcher`, which checks every hop's address when it connects; it is built from
+    ``allow_private_hosts`` on first use, and tests may set their own.
     """
 
-    session: aiohttp.ClientSession | None
+    session: aiohttp.ClientSession | None  # None: no fetching at all
+    fetcher: SafeFetcher | None = None
     settings: ContextSettings
     clock: Callable[[], datetime]
     _library_version: int
@@ -121,13 +128,17 @@ class LibraryAdmin:
             sid, parsed.title, url, parsed.kind, parsed.published, review.rating if review else None
         )
 
+    def _fetcher(self) -> SafeFetcher:
+        if self.fetcher is None:
+            self.fetcher = SafeFetcher(allow_private=self.settings.allow_private_hosts)
+        return self.fetcher
+
     async def add_url(self, url: str, *, guild_id: int = 0, added_by: int | None = None) -> AddedSource:
         """Fetch a page and add it. Raises :class:`IngestError` with an admin-readable message."""
         if self.session is None:
             raise IngestError("no HTTP session configured")
-        await check_public_url(url, allow_private=self.settings.allow_private_hosts)
         body, ctype = await fetch_page(
-            self.session,
+            self._fetcher(),
             url,
             timeout_s=self.settings.fetch_timeout_s,
             max_bytes=self.settings.max_page_bytes,
@@ -179,36 +190,59 @@ class LibraryAdmin:
     async def add_feed(
         self, url: str, *, guild_id: int = 0, added_by: int | None = None, poll_now: bool = True
     ) -> tuple[int, int]:
-        """Register a feed (and poll it once); returns (feed id, entries added)."""
-        await check_public_url(url, allow_private=self.settings.allow_private_hosts)
-        feed_id = await self._db(
+        """Register a feed and poll it once; returns (feed id, entries added). When that first poll
+        fails (refused address, HTTP error, not a feed...) nothing is stored and :class:`IngestError`
+        says why. ``poll_now=False`` only checks the address and registers the feed."""
+        if not poll_now:
+            try:
+                await self._fetcher().check(url)
+            except FetchError as exc:
+                raise IngestError(str(exc)) from exc
+            feed_id = await self._register_feed(url, guild_id, added_by)
+            return feed_id, 0
+        if self.session is None:
+            raise IngestError("no HTTP session configured")
+        poll = await self._poll(url, etag=None, last_modified=None)
+        if not poll.ok:
+            raise IngestError(poll.error or f"the feed answered HTTP {poll.status}")
+        feed_id = await self._register_feed(url, guild_id, added_by)
+        return feed_id, await self._ingest_poll(feed_id, guild_id, added_by, poll)
+
+    async def _register_feed(self, url: str, guild_id: int, added_by: int | None) -> int:
+        return await self._db(
             lambda lib: lib.add_feed(
                 url, guild_id=guild_id, added_by=added_by, interval=self.settings.feed_interval_s
             )
         )
-        added = await self.poll_feed(feed_id) if poll_now else 0
-        return feed_id, added
+
+    async def _poll(self, url: str, *, etag: str | None, last_modified: str | None) -> FeedPoll:
+        return await poll_feed(
+            self._fetcher(),
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            timeout_s=self.settings.fetch_timeout_s,
+            max_entries=MAX_FEED_ENTRIES,
+            user_agent=self.settings.user_agent,
+        )
 
     async def poll_feed(self, feed_id: int) -> int:
-        """One conditional GET of a feed; new/changed entries go into the library. Returns entries stored."""
+        """One conditional GET of a feed; new/changed entries go into the library (at most
+        :data:`~bot.sources.ingest.MAX_FEED_ENTRIES` per poll). Returns entries stored."""
         feed = await self._db(lambda lib: lib.get_feed(feed_id))
         if feed is None or self.session is None:
             return 0
-        poll = await poll_feed(
-            self.session,
-            feed["url"],
-            etag=feed["etag"],
-            last_modified=feed["last_modified"],
-            timeout_s=self.settings.fetch_timeout_s,
-            user_agent=self.settings.user_agent,
-        )
+        poll = await self._poll(feed["url"], etag=feed["etag"], last_modified=feed["last_modified"])
+        return await self._ingest_poll(feed_id, feed["guild_id"], feed["added_by"], poll)
+
+    async def _ingest_poll(self, feed_id: int, guild_id: int, added_by: int | None, poll: FeedPoll) -> int:
         stored = 0
         for entry in poll.entries:
             if not entry.url:
                 continue
             try:
                 added = await self._store(
-                    entry, entry.url, guild_id=feed["guild_id"], added_by=feed["added_by"], feed_id=feed_id
+                    entry, entry.url, guild_id=guild_id, added_by=added_by, feed_id=feed_id
                 )
             except IngestError:
                 continue
