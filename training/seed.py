@@ -1,0 +1,3 @@
+"""The one seed every training step uses (samplers, templates, torch)."""
+
+SEED = 13
