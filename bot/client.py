@@ -304,6 +304,7 @@ def _attach_repositories(services: Services, settings: Settings) -> None:
     from bot.moderation.store import PolicyStore
     from bot.policy import load_default_policy, load_policy_file
     from bot.storage import CaseRepository, QueueRepository, ScoreRepository, SettingsRepository
+    from bot.storage.decisions import DecisionRepository
 
     database = services.database
     defaults = load_policy_file(settings.config_path) if settings.config_path else load_default_policy()
@@ -311,6 +312,7 @@ def _attach_repositories(services: Services, settings: Settings) -> None:
     services.scores = ScoreRepository(database)
     services.cases = CaseRepository(database)
     services.queue = QueueRepository(database)
+    services.decisions = DecisionRepository(database, services.scores, services.cases, services.queue)
     services.infractions = InfractionService(database, services.cases)
 
 

@@ -103,6 +103,7 @@ class Services:
     scores: Any = None
     cases: Any = None
     queue: Any = None
+    decisions: Any = None
     infractions: Any = None
     metrics: ScoringMetrics = field(default_factory=ScoringMetrics)
     started_at: float = field(default_factory=time.monotonic)

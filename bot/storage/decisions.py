@@ -74,6 +74,16 @@ class RecordedDecision:
     queue_entry: QueueEntry | None = None
     queue_created: bool = False
 
+    @property
+    def case_number(self) -> int | None:
+        """The number of the case this decision opened (``None``: it opened none)."""
+        return self.case.case_number if self.case is not None else None
+
+    @property
+    def opened_entry_id(self) -> int | None:
+        """The id of the queue entry this decision opened (``None``: none, or it joined one)."""
+        return self.queue_entry.id if self.queue_created and self.queue_entry is not None else None
+
 
 class DecisionRepository:
     """Writes a message's score, automatic case and queue entry in one transaction."""
