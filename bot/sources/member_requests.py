@@ -3,16 +3,69 @@
 Blocking functions over the :class:`~bot.sources.store.RequestLog`, run on the database thread by
 :class:`~bot.sources.service.ContextService` (``check_limits``, ``request_context``), so the check, the
 public decision and the record happen in one step.
+
+The limits are per server: the deployment's context settings (:class:`ContextSettings`,
+``$WARDEN_CONTEXT_CONFIG``) are the defaults, and a server's policy ``[context]`` table applies over
+them (:func:`server_values`, :func:`server_settings`): the keys the server set, and those where the
+deployment's policy file differs from the built-in policy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.sources.config import ContextSettings
 from bot.sources.models import ContextResult
 from bot.sources.store import RequestLog
+
+SERVER_KEYS: dict[str, str] = {
+    "public_after_requests": "public_threshold",
+    "daily_limit": "daily_limit",
+    "cooldown_seconds": "cooldown_s",
+    "per_target_daily_cap": "per_target_daily_cap",
+    "proactive": "proactive",
+}
+"""A policy ``[context]`` key -> the :class:`ContextSettings` field it overrides for that server."""
+
+
+def server_values(policy_context: Any, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``[context]`` values a server's effective policy sets, by policy key.
+
+    ``policy_context`` is the policy's :class:`bot.policy.settings.ContextSettings`; ``overrides`` the
+    server's stored ``[context]`` overrides. A key counts when the server set it (even to the built-in
+    value) or when its value differs from the built-in default (the deployment's policy file changed
+    it); any other key is left to the deployment's context settings.
+    """
+    if policy_context is None:
+        return {}
+    builtin = type(policy_context)()
+    named = overrides or {}
+    return {
+        key: getattr(policy_context, key)
+        for key in SERVER_KEYS
+        if hasattr(policy_context, key)
+        and (key in named or getattr(policy_context, key) != getattr(builtin, key))
+    }
+
+
+def server_settings(process: ContextSettings, server: Mapping[str, Any] | None) -> ContextSettings:
+    """``process`` with a server's values (policy key names, :func:`server_values`) applied over it."""
+    update = {SERVER_KEYS[key]: value for key, value in (server or {}).items() if key in SERVER_KEYS}
+    return process.model_copy(update=update) if update else process
+
+
+async def policy_values(policies: Any, guild_id: int | None) -> dict[str, Any]:
+    """:func:`server_values` of ``guild_id`` read from a :class:`bot.moderation.store.PolicyStore`
+    (``{}`` without one or outside a server)."""
+    if policies is None or not guild_id:
+        return {}
+    policy = await policies.get(guild_id)
+    overrides = await policies.overrides(guild_id)
+    named = overrides.get("context") if isinstance(overrides, Mapping) else None
+    return server_values(policy.context, named if isinstance(named, Mapping) else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +99,10 @@ def limit_refusal(
     if is_moderator:
         return None
     s = settings
+    if s.daily_limit <= 0:  # a server's policy may set 0: members don't ask here
+        return Refusal(
+            "daily", "Members can't ask for context in this server; the moderators can still look."
+        )
     recent = log_.member_requests_since(guild_id, requester_id, now - timedelta(days=1))
     if recent:
         wait = s.cooldown_s - (now - datetime.fromisoformat(recent[0])).total_seconds()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +26,13 @@ from bot.sources.config import ContextSettings
 from bot.sources.database_api import DatabaseLike
 from bot.sources.embedding import DIM, Encoder, default_encoder, from_blob, to_blob
 from bot.sources.library_admin import LibraryAdmin
-from bot.sources.member_requests import ContextReply, Refusal, limit_refusal, reserve_request
+from bot.sources.member_requests import (
+    ContextReply,
+    Refusal,
+    limit_refusal,
+    reserve_request,
+    server_settings,
+)
 from bot.sources.models import ContextResult, Source
 from bot.sources.providers import LocalLibraryProvider, Provider, build_remote_providers, hit_to_source
 from bot.sources.ranking import RankConfig, chunk_texts, fuse, url_key
@@ -269,14 +275,22 @@ class ContextService(LibraryAdmin):
     # member requests: the rules (limits, per-author cap, public threshold) are member_requests'
     # ------------------------------------------------------------------------------------------
     async def check_limits(
-        self, *, guild_id: int, requester_id: int, target_author_id: int | None, is_moderator: bool = False
+        self,
+        *,
+        guild_id: int,
+        requester_id: int,
+        target_author_id: int | None,
+        is_moderator: bool = False,
+        server: Mapping[str, Any] | None = None,
     ) -> Refusal | None:
-        """Would this request be refused right now? (Read-only; :meth:`request_context` checks atomically.)"""
+        """Would this request be refused right now? (Read-only; :meth:`request_context` checks atomically.)
+        ``server``: the server's policy ``[context]`` values (:func:`.member_requests.policy_values`)."""
         now = self.clock()
+        settings = server_settings(self.settings, server)
         return await self._requests(
             lambda log_: limit_refusal(
                 log_,
-                self.settings,
+                settings,
                 guild_id=guild_id,
                 requester_id=requester_id,
                 target_author_id=target_author_id,
@@ -296,16 +310,20 @@ class ContextService(LibraryAdmin):
         target_author_id: int | None = None,
         is_moderator: bool = False,
         pick: bool = True,
+        server: Mapping[str, Any] | None = None,
     ) -> ContextReply:
         """Everything a member request needs: limits, search, whether to answer publicly, a record.
 
         The limit check, the public decision and the request record happen in one step on the database
-        thread, so two requests arriving together can't both slip under a limit or both go public."""
+        thread, so two requests arriving together can't both slip under a limit or both go public.
+        ``server``: the server's policy ``[context]`` values, applied over the deployment's limits
+        (:func:`~bot.sources.member_requests.policy_values`)."""
         now = self.clock()
+        settings = server_settings(self.settings, server)
         refusal, request_id, public, already = await self._requests(
             lambda log_: reserve_request(
                 log_,
-                self.settings,
+                settings,
                 text=text,
                 guild_id=guild_id,
                 requester_id=requester_id,
@@ -328,12 +346,17 @@ class ContextService(LibraryAdmin):
         return ContextReply(result=result, request_id=request_id, public=public, already_public=already)
 
     async def suggest(
-        self, text: str, *, guild_id: int, channel_id: int | None = None
+        self,
+        text: str,
+        *,
+        guild_id: int,
+        channel_id: int | None = None,
+        server: Mapping[str, Any] | None = None,
     ) -> ContextResult | None:
-        """Proactive mode (off unless ``settings.proactive``): a result worth showing the moderators for a
-        check-worthy claim, or None. Needs a strongly check-worthy sentence and a strong match, and at
-        most ``proactive_per_hour`` suggestions per guild."""
-        s = self.settings
+        """Proactive mode (off unless ``proactive``, the server's over the deployment's): a result worth
+        showing the moderators for a check-worthy claim, or None. Needs a strongly check-worthy sentence
+        and a strong match, and at most ``proactive_per_hour`` suggestions per guild."""
+        s = server_settings(self.settings, server)
         if not s.proactive:
             return None
         pick = pick_claim(text)

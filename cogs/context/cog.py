@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.errors import CogDisabledError, WardenError
+from bot.sources.member_requests import policy_values
 from cogs.common import WardenCheckFailure, WardenCog, member_is_moderator, reply_ephemeral
 from cogs.context.render import context_embed, feedback_view, safe
 
@@ -126,11 +127,17 @@ class ContextCog(WardenCog, name="Context"):
                 )
             except Exception:
                 log.exception("could not note a posted link")
+        # The deployment's switch: proactive suggestions cost provider calls; a server's policy can
+        # switch them off for itself (``proactive = false`` in its [context], applied in suggest()).
         if service.settings.proactive:
             try:
                 await self._suggest(service, message)
             except Exception:
-                log.exception("proactive context suggestion failed")
+                log.exception(
+                    "proactive context suggestion failed for message %s in guild %s",
+                    message.id,
+                    message.guild.id,
+                )
 
     async def _suggest(self, service: ContextService, message: discord.Message) -> None:
         assert message.guild is not None
@@ -144,7 +151,10 @@ class ContextCog(WardenCog, name="Context"):
         if not isinstance(queue, discord.TextChannel):
             return
         result = await service.suggest(
-            message.content, guild_id=message.guild.id, channel_id=message.channel.id
+            message.content,
+            guild_id=message.guild.id,
+            channel_id=message.channel.id,
+            server=await policy_values(policies, message.guild.id),
         )
         if result is None:
             return
@@ -174,6 +184,7 @@ class ContextCog(WardenCog, name="Context"):
             message_id=message.id,
             target_author_id=message.author.id,
             is_moderator=await is_moderator(self.bot, interaction.user),
+            server=await policy_values(self.services.policies, interaction.guild_id),
         )
         await self._answer(interaction, reply, target=message)
 
@@ -190,6 +201,7 @@ class ContextCog(WardenCog, name="Context"):
             requester_id=interaction.user.id,
             channel_id=interaction.channel_id,
             is_moderator=await is_moderator(self.bot, interaction.user),
+            server=await policy_values(self.services.policies, interaction.guild_id),
         )
         await self._answer(interaction, reply, target=None)
 
