@@ -45,8 +45,9 @@ class DecisionEvent:
     one transaction with the score (``None`` when it opened none): the warnings cog DMs, acts on and
     logs that case, the mod queue cog posts that entry.
 
-    The event is dispatched before any cog acts on it: the warnings cog (warn, delete, timeout) and
-    the mod queue cog (queue) are listeners of this same event, like any plug-in.
+    The event is dispatched once the decision is stored and its case (warn, delete, timeout) carried
+    out, in the author's turn (one member's messages in arrival order); the mod queue cog (queue) is a
+    listener of this same event, like any plug-in.
     """
 
     guild_id: int

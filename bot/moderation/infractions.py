@@ -16,18 +16,27 @@ The Discord side is a small :class:`ModerationActions` protocol the warnings cog
 module never imports discord.py. Texts are truncated here and escaped by the implementation that
 renders them (``discord.utils.escape_markdown`` + ``escape_mentions``).
 
+Past the record, no step stops the next one: a refusal or an unexpected error in the DM, the act or the
+modlog post is logged with the case and the ids and recorded, and the remaining steps still run.
+
+Policy decisions come in through :meth:`InfractionService.apply_decision`
+(:mod:`bot.moderation.decision_acts`): one member's decisions one at a time, in order; an automatic
+timeout during the member's running timeout is a recorded strike that may extend it, never a second one.
+
 The request, outcome and notice types are :mod:`bot.moderation.infraction_types`; the expiry timers
-:mod:`bot.moderation.expiry`.
+:mod:`bot.moderation.expiry`; what a decision asks for :mod:`bot.moderation.decision_acts`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import CaseNotFoundError, CaseStateError, InvalidTargetError
+from bot.moderation.decision_acts import DecisionActing
 from bot.moderation.expiry import ExpiryScheduler
 from bot.moderation.infraction_types import (
     APPEAL_CHARS,
@@ -50,7 +59,11 @@ from bot.storage.queue import QueueEntry, QueueRepository, QueueSource, QueueSta
 log = logging.getLogger(__name__)
 
 
-class InfractionService:
+async def _acting_everywhere(guild_id: int) -> bool:
+    return True
+
+
+class InfractionService(DecisionActing):
     """Apply, pardon, expire and appeal cases, in the fixed order of the module docstring."""
 
     def __init__(
@@ -67,6 +80,8 @@ class InfractionService:
         self.scheduler = scheduler or ExpiryScheduler(clock)
         self.actions_for: ActionsProvider = lambda guild_id: None
         """Set by the warnings cog: the :class:`ModerationActions` of a server (``None``: unknown)."""
+        self.acting_enabled: Callable[[int], Awaitable[bool]] = _acting_everywhere
+        """Set by the warnings cog: whether policy decisions are acted on in a server (its switch)."""
 
     # ------------------------------------------------------------------ apply
 
@@ -83,9 +98,12 @@ class InfractionService:
                     request.user_id, "A timeout needs a duration of at least one minute."
                 )
             duration = timedelta(minutes=request.timeout_minutes)
-        # 1. record
+        # 1. record (a decision's case was recorded with its score: DecisionRepository.record)
+        recorded = await self._recorded(request)
+        if recorded is not None and recorded.type is not request.kind:
+            return await self._recorded_strike(actions, request, recorded)
         try:
-            case = await self.database.run(
+            case = recorded or await self.database.run(
                 self.cases.create,
                 guild_id=request.guild_id,
                 user_id=request.user_id,
@@ -110,6 +128,14 @@ class InfractionService:
                     existing.case_number,
                 )
                 return InfractionOutcome(case=existing, duplicate=True)
+            if (
+                request.moderator_id is None
+                and request.message_id is not None
+                and request.kind is CaseType.TIMEOUT
+                and existing.type is CaseType.TIMEOUT
+                and existing.active
+            ):
+                return await self._during_timeout(actions, request, existing)
             raise CaseStateError(
                 existing.case_number, f"<@{request.user_id}> already has an active {existing.type.value}"
             ) from None
@@ -133,9 +159,17 @@ class InfractionService:
         except DMFailedError as error:
             dm_error = error.reason
             log.info("case #%s: could not DM %s: %s", case.case_number, request.user_id, dm_error)
-        case = await self.database.run(
-            self.cases.mark_dm, request.guild_id, case.case_number, sent=dm_error is None, error=dm_error
-        )
+        except Exception as error:
+            dm_error = f"unexpected error ({type(error).__name__})"
+            log.exception(
+                "case #%s in guild %s: DM to %s failed", case.case_number, request.guild_id, request.user_id
+            )
+        try:
+            case = await self.database.run(
+                self.cases.mark_dm, request.guild_id, case.case_number, sent=dm_error is None, error=dm_error
+            )
+        except Exception:
+            log.exception("case #%s in guild %s: DM outcome not stored", case.case_number, request.guild_id)
 
         # 3. act
         action_errors: list[str] = []
@@ -144,6 +178,14 @@ class InfractionService:
                 await actions.delete(request.channel_id, request.message_id)
             except ActionFailedError as error:
                 action_errors.append(f"delete: {error.reason}")
+            except Exception as error:
+                action_errors.append(f"delete: unexpected error ({type(error).__name__})")
+                log.exception(
+                    "case #%s: deleting message %s in guild %s failed",
+                    case.case_number,
+                    request.message_id,
+                    request.guild_id,
+                )
         lasting_act = {CaseType.TIMEOUT: "timeout", CaseType.BAN: "ban"}.get(case.type)
         if lasting_act is not None:
             try:
@@ -151,8 +193,18 @@ class InfractionService:
                     await actions.timeout(request.user_id, request.timeout_minutes, request.reason)
                 else:
                     await actions.ban(request.user_id, request.reason)
-            except ActionFailedError as error:
-                action_errors.append(f"{lasting_act}: {error.reason}")
+            except Exception as error:
+                if isinstance(error, ActionFailedError):
+                    action_errors.append(f"{lasting_act}: {error.reason}")
+                else:
+                    action_errors.append(f"{lasting_act}: unexpected error ({type(error).__name__})")
+                    log.exception(
+                        "case #%s: %s of %s in guild %s failed",
+                        case.case_number,
+                        lasting_act,
+                        request.user_id,
+                        request.guild_id,
+                    )
                 # It did not happen: the case is not in effect and must not block the next one.
                 await self.database.run(self.cases.expire, request.guild_id, case.case_number)
                 case = await self._get(request.guild_id, case.case_number)
@@ -180,6 +232,22 @@ class InfractionService:
         return InfractionOutcome(
             case=case, dm_error=dm_error, action_error=action_error, modlog_error=modlog_error
         )
+
+    async def _recorded(self, request: InfractionRequest) -> Case | None:
+        """The case recorded for ``request`` together with its decision's score, if any."""
+        if request.case_number is None:
+            return None
+        return await self.database.run(self.cases.get, request.guild_id, request.case_number)
+
+    async def _recorded_strike(
+        self, actions: ModerationActions, request: InfractionRequest, strike: Case
+    ) -> InfractionOutcome:
+        """A timeout decision the record turned into a warning strike because the member's timeout was
+        running (:class:`bot.storage.decisions.CaseDraft` ``during_timeout``): extend, DM, delete, log."""
+        running = await self.database.run(self.cases.active_timeout, request.guild_id, request.user_id)
+        if request.kind is CaseType.TIMEOUT and running is not None:
+            return await self._during_timeout(actions, request, running)
+        return await self.apply(actions, dataclasses.replace(request, kind=strike.type, timeout_minutes=None))
 
     # ------------------------------------------------------------------ pardon
 
@@ -321,6 +389,11 @@ class InfractionService:
         except ActionFailedError as error:
             log.warning("case #%s: modlog post failed: %s", entry.case.case_number, error.reason)
             return error.reason
+        except Exception as error:
+            log.exception(
+                "case #%s in guild %s: modlog post failed", entry.case.case_number, entry.case.guild_id
+            )
+            return f"unexpected error ({type(error).__name__})"
         return None
 
 

@@ -337,6 +337,12 @@ class CaseRepository:
             self._need(guild_id, case_number)
         return changed
 
+    def extend(self, guild_id: int, case_number: int, expires_at: datetime) -> Case:
+        """Move an active case's expiry to ``expires_at`` (a running timeout extended by a stronger
+        ladder rung) and return it; an ended case is returned unchanged."""
+        self._update(guild_id, case_number, "expires_at = ?", "active = 1", [to_db_time(expires_at)])
+        return self._need(guild_id, case_number)
+
     def expire_due(self, now: datetime | None = None) -> list[Case]:
         """End every active case whose expiry is at or before ``now``; returns them (now inactive)."""
         with self._database.transaction():

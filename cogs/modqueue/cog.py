@@ -116,23 +116,39 @@ class ModQueue(WardenCog, name="ModQueue"):
     @commands.Cog.listener()
     async def on_warden_decision(self, event: DecisionEvent) -> None:
         """Queue the message of a ``queue`` decision (and of ``delete``/``timeout``, for review)."""
-        if not await self.enabled_in(event.guild_id):
-            return
-        added = await self.service.add_decision(event)
-        if added is None:
-            return
-        entry, created = added
-        if created:
-            await self.publish(entry)
+        try:
+            if not await self.enabled_in(event.guild_id):
+                return
+            added = await self.service.add_decision(event)
+            if added is None:
+                return
+            entry, created = added
+            if created:
+                await self.publish(entry)
+        except Exception:
+            log.exception(
+                "queueing message %s by %s in guild %s failed",
+                event.message_id,
+                event.author_id,
+                event.guild_id,
+            )
 
     @commands.Cog.listener()
     async def on_warden_appeal(self, event: AppealEvent) -> None:
         """Post an appeal the warnings cog stored in the queue."""
-        if not await self.enabled_in(event.guild_id):
-            return
-        entry = await self.service.get(event.queue_entry_id)
-        if entry is not None and entry.queue_message_id is None:
-            await self.publish(entry)
+        try:
+            if not await self.enabled_in(event.guild_id):
+                return
+            entry = await self.service.get(event.queue_entry_id)
+            if entry is not None and entry.queue_message_id is None:
+                await self.publish(entry)
+        except Exception:
+            log.exception(
+                "posting appeal entry %s of case #%s in guild %s failed",
+                event.queue_entry_id,
+                event.case_number,
+                event.guild_id,
+            )
 
     async def _render(self, entry: QueueEntry) -> tuple[discord.Embed, discord.ui.View]:
         case = await self.service.case_of(entry) if entry.case_id is not None else None

@@ -1,9 +1,11 @@
 """The scoring cog: every new or edited message in a watched channel is scored and decided on.
 
 Guard chain first (no server, bots, webhooks, system messages, cog switched off, channel not watched,
-exempt channel or role), then ``bot.pipeline.prepare``, the micro-batched scorer (chunks -> per-label
-max), the policy with the author's history, the score stored, and the decision dispatched to every
-``on_warden_decision`` listener (the warnings and mod queue cogs, and deployment plug-ins).
+exempt channel or role), then ``bot.pipeline.prepare`` (off the event loop), the micro-batched scorer
+(chunks -> per-label max), then, in the author's turn (one member's messages in arrival order), the
+policy with the author's history, the score stored with its case and queue entry, the case carried out,
+and the decision dispatched to every ``on_warden_decision`` listener (the mod queue cog and deployment
+plug-ins).
 """
 
 from __future__ import annotations

@@ -1,17 +1,27 @@
-"""Listeners for new and edited messages: guard chain, prepare, score, decide, store, dispatch."""
+"""Listeners for new and edited messages: guard chain, prepare, score, decide, store, act, dispatch.
+
+One member's messages are decided in the order they arrived (:class:`bot.moderation.ordering.KeyedTurns`
+per server and author): preparing and scoring run concurrently, but reading the author's history,
+deciding, storing and acting (:meth:`bot.moderation.infractions.InfractionService.apply_decision`)
+happen one message at a time, so the fifth insult of a burst reads the cases the first four opened.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands, tasks
 
 from bot.events import DecisionEvent
+from bot.moderation.decision_records import case_draft, queue_draft
+from bot.moderation.ordering import KeyedTurns, Turn
 from bot.pipeline import prepare
 from bot.pipeline.address import addresses_someone
 from bot.policy import PolicySettings, evaluate
@@ -20,7 +30,13 @@ from bot.scoring.base import Scores, ScoringError
 from bot.scoring.batcher import Overloaded
 from cogs.common import WardenCog
 
+if TYPE_CHECKING:
+    from bot.client import WardenBot
+
 log = logging.getLogger(__name__)
+
+MOD_QUEUE_COG = "ModQueue"
+"""The cog that posts queued decisions (its queue entry is recorded with the score only where it runs)."""
 
 SCORED_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 """Member messages; joins, pins, boosts and other system messages are never scored."""
@@ -61,6 +77,11 @@ TEXT_PURGE_MINUTES = 60
 class ScoringCog(WardenCog):
     """Scores messages in watched channels and dispatches ``warden_decision`` for each."""
 
+    def __init__(self, bot: WardenBot) -> None:
+        super().__init__(bot)
+        self.turns = KeyedTurns()
+        """One line per (guild, author): their messages are decided in arrival order."""
+
     async def cog_load(self) -> None:
         self.purge_expired_text.start()
 
@@ -84,7 +105,7 @@ class ScoringCog(WardenCog):
     async def on_message(self, message: discord.Message) -> None:
         """A new message."""
         if eligible(message):
-            await self.process(message, edited=False)
+            await self._guarded(message, edited=False)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -96,18 +117,34 @@ class ScoringCog(WardenCog):
         if before is not None and before.content == message.content:
             return
         if eligible(message):
-            await self.process(message, edited=True)
+            await self._guarded(message, edited=True)
+
+    async def _guarded(self, message: discord.Message, *, edited: bool) -> None:
+        try:
+            await self.process(message, edited=edited)
+        except Exception:
+            log.exception(
+                "message %s by %s in guild %s: scoring failed%s",
+                message.id,
+                message.author.id,
+                message.guild.id if message.guild else "?",
+                " (edited)" if edited else "",
+            )
 
     async def process(self, message: discord.Message, *, edited: bool) -> Decision | None:
         """Score ``message`` and dispatch the decision; ``None`` when a guard stopped it.
 
         Marked in flight on the bot (:meth:`bot.client.WardenBot.in_flight`): a graceful shutdown lets
         it store its scores before the database closes."""
+        assert message.guild is not None
+        # Taken before the first await: the order of the calls is the order of the member's turns.
+        turn = self.turns.take((message.guild.id, message.author.id))
         in_flight = getattr(self.bot, "in_flight", None)
         with in_flight() if callable(in_flight) else contextlib.nullcontext():
-            return await self._process(message, edited=edited)
+            async with turn:
+                return await self._process(message, turn, edited=edited)
 
-    async def _process(self, message: discord.Message, *, edited: bool) -> Decision | None:
+    async def _process(self, message: discord.Message, turn: Turn, *, edited: bool) -> Decision | None:
         assert message.guild is not None
         guild_id = message.guild.id
         if not await self.enabled_in(guild_id):
@@ -121,7 +158,8 @@ class ScoringCog(WardenCog):
         if policy.exempt_roles and any(role in policy.exempt_roles for role in role_ids):
             return None
 
-        prepared = prepare(message.content)
+        # regular expressions over up to 4000 characters: off the event loop
+        prepared = await asyncio.to_thread(prepare, message.content)
         if prepared.is_empty:
             return None
         started = time.perf_counter()
@@ -139,6 +177,7 @@ class ScoringCog(WardenCog):
         scores = Scores.elementwise_max(list(chunk_scores))
         latency_ms = (time.perf_counter() - started) * 1000.0
 
+        await turn.wait()  # the member's earlier messages are decided and acted on
         now = datetime.now(UTC)
         history = await services.database.run(services.cases.history_for, guild_id, message.author.id, now)
         # A reply speaks to someone too, unless the insult's own clause is about a third party;
@@ -155,8 +194,24 @@ class ScoringCog(WardenCog):
             now=now,
             addressed=addressed,
         )
-        await services.database.run(
-            services.scores.record,
+        event = DecisionEvent(
+            guild_id=guild_id,
+            channel_id=message.channel.id,
+            message_id=message.id,
+            author_id=message.author.id,
+            jump_url=message.jump_url,
+            scores=scores.as_dict(),
+            decision=decision.to_payload(),
+            model_version=services.model_version,
+            backend=services.backend_name,
+            dry_run=decision.dry_run,
+            edited=edited,
+            content=message.content,
+        )
+        # The score, the automatic case and the queue entry commit together (a crash leaves all of them
+        # or none); the case is acted on and the entry posted from the ids the event then carries.
+        recorded = await services.database.run(
+            services.decisions.record,
             guild_id=guild_id,
             channel_id=message.channel.id,
             message_id=message.id,
@@ -170,27 +225,23 @@ class ScoringCog(WardenCog):
             text=message.content,
             settings=policy,
             now=now,
+            case=case_draft(event) if await services.infractions.acts_in(guild_id) else None,
+            queue=queue_draft(event) if await self._queues_in(guild_id) else None,
+        )
+        event = dataclasses.replace(
+            event, case_number=recorded.case_number, queue_entry_id=recorded.opened_entry_id
         )
         services.metrics.record(latency_ms)
         self._log_decision(message, decision, edited=edited)
-
-        self.bot.dispatch_decision(
-            DecisionEvent(
-                guild_id=guild_id,
-                channel_id=message.channel.id,
-                message_id=message.id,
-                author_id=message.author.id,
-                jump_url=message.jump_url,
-                scores=scores.as_dict(),
-                decision=decision.to_payload(),
-                model_version=services.model_version,
-                backend=services.backend_name,
-                dry_run=decision.dry_run,
-                edited=edited,
-                content=message.content,
-            )
-        )
+        # Its case is opened in this turn, so the member's next message counts it (never raises).
+        await services.infractions.apply_decision(event)
+        self.bot.dispatch_decision(event)
         return decision
+
+    async def _queues_in(self, guild_id: int) -> bool:
+        """Whether the mod queue takes this server's decisions (loaded, and switched on there)."""
+        queue = self.bot.get_cog(MOD_QUEUE_COG)
+        return isinstance(queue, WardenCog) and await queue.enabled_in(guild_id)
 
     async def _role_ids(self, message: discord.Message) -> list[int]:
         author = message.author

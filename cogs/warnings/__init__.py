@@ -1,8 +1,9 @@
 """The warnings cog: infractions (warn, delete, timeout) from the policy and from moderators.
 
-Listens to ``warden_decision`` and carries out ``warn``/``delete``/``timeout`` (never in dry-run, once
-per message); commands ``/warn``, ``/timeout``, ``/pardon``, ``/cases``, ``/case``; the persistent
-Appeal button on case DMs. The logic is :class:`bot.moderation.infractions.InfractionService`.
+Supplies the Discord side of ``warn``/``delete``/``timeout`` decisions, which the scoring cog carries
+out in the author's turn through the infraction service (never in dry-run, once per message);
+commands ``/warn``, ``/timeout``, ``/pardon``, ``/cases``, ``/case``; the persistent Appeal button on
+case DMs. The logic is :class:`bot.moderation.infractions.InfractionService`.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 The logic lives in :class:`bot.moderation.infractions.InfractionService` (record, DM, act, modlog,
 schedule the expiry); this cog supplies the Discord actions, the hierarchy checks and the commands.
+Policy decisions are carried out by :meth:`InfractionService.apply_decision`, which the scoring cog
+awaits in the author's turn (one member's messages in order, so a burst climbs the escalation ladder);
+this cog switches that on for the servers where the ``warnings`` feature is on.
 """
 
 from __future__ import annotations
@@ -11,12 +14,9 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.errors import HierarchyError, InvalidTargetError, WardenError
-from bot.events import DecisionEvent
 from bot.moderation.infraction_types import InfractionOutcome, InfractionRequest
-from bot.policy.decision import Action
 from bot.storage.cases import CaseType
 from cogs.common import (
     WardenCheckFailure,
@@ -26,7 +26,7 @@ from cogs.common import (
     require_permissions,
 )
 from cogs.warnings.actions import DiscordActions, bot_blocked_by
-from cogs.warnings.render import case_embed, case_line, label_list, what_happened
+from cogs.warnings.render import case_embed, case_line, what_happened
 
 if TYPE_CHECKING:
     from bot.client import WardenBot
@@ -34,12 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DECISION_CASES: dict[Action, CaseType] = {
-    Action.WARN: CaseType.WARN,
-    Action.DELETE: CaseType.DELETE,
-    Action.TIMEOUT: CaseType.TIMEOUT,
-}
-"""Policy actions this cog carries out (``queue`` belongs to the mod queue cog)."""
+__all__ = ["WarningsCog", "check_hierarchy", "outcome_line"]
 
 MAX_TIMEOUT_MINUTES = 40320
 
@@ -81,6 +76,7 @@ class WarningsCog(WardenCog, name="Warnings"):
     def __init__(self, bot: WardenBot) -> None:
         super().__init__(bot)
         self.service.actions_for = self.actions_for
+        self.service.acting_enabled = self.enabled_in
 
     @property
     def service(self) -> InfractionService:
@@ -97,61 +93,9 @@ class WarningsCog(WardenCog, name="Warnings"):
         await self.service.reschedule()
 
     async def cog_unload(self) -> None:
-        """Stop the expiry timers (the database keeps them for the next start)."""
+        """Stop the expiry timers (the database keeps them for the next start) and acting on decisions."""
+        self.service.actions_for = lambda guild_id: None
         await self.service.scheduler.aclose()
-
-    # ------------------------------------------------------------------ policy decisions
-
-    @commands.Cog.listener()
-    async def on_warden_decision(self, event: DecisionEvent) -> None:
-        """Carry out warn/delete/timeout decisions, once per message, never in dry-run."""
-        action = Action(event.action)
-        kind = DECISION_CASES.get(action)
-        if kind is None or event.dry_run or not await self.enabled_in(event.guild_id):
-            return
-        actions = self.actions_for(event.guild_id)
-        if actions is None:
-            return
-        # One automatic case per message: CaseRepository.create checks and inserts in one transaction,
-        # so an edit re-scored while the first decision is being acted on opens no second case.
-        decision = event.decision
-        labels = tuple(str(label) for label in decision.get("labels", ()))
-        reason = f"Automatic: flagged for {label_list(labels)}" if labels else "Automatic"
-        if decision.get("escalated_from"):
-            # the engine's reason ends with the rung that matched: "3rd warning in 24 h → timeout 10 min"
-            reason += f" ({str(decision.get('reason', '')).rsplit('; ', 1)[-1]})"
-        outcome = await self.service.apply(
-            actions,
-            InfractionRequest(
-                guild_id=event.guild_id,
-                user_id=event.author_id,
-                kind=kind,
-                reason=reason,
-                labels=labels,
-                content=event.content,
-                message_id=event.message_id,
-                channel_id=event.channel_id,
-                jump_url=event.jump_url,
-                timeout_minutes=decision.get("timeout_minutes") if kind is CaseType.TIMEOUT else None,  # type: ignore[arg-type]
-                delete_message=action in (Action.DELETE, Action.TIMEOUT),
-                scores={label: float(event.scores.get(label, 0.0)) for label in labels},
-            ),
-        )
-        if outcome.duplicate:
-            log.info(
-                "message %s already has case #%s: the edit opens no second one",
-                event.message_id,
-                outcome.case.case_number,
-            )
-            return
-        log.info(
-            "case #%s (%s) for message %s: dm_sent=%s%s",
-            outcome.case.case_number,
-            outcome.case.type.value,
-            event.message_id,
-            outcome.dm_sent,
-            f", not done: {outcome.action_error}" if outcome.action_error else "",
-        )
 
     # ------------------------------------------------------------------ commands
 
