@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.client import ALWAYS_ON_COGS
 from bot.errors import InvalidSettingError, MissingPermissionError, WardenError
+from bot.moderation.forget import FAILED, PostRedactor, Redactions, redaction_summary
 from bot.policy import PolicyConfigError, PolicySettings
 from bot.scoring.base import LABELS
 from bot.services import scorer_queue_depth
@@ -256,32 +257,61 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
     @app_commands.describe(user="Whose data to erase")
     async def forget(self, interaction: discord.Interaction, user: discord.User) -> None:
         """``/warden forget user``: scores, queue excerpts, the reasons of their reports and (with the
-        context feature) their context requests go; cases stay (the moderators' record)."""
+        context feature) their context requests go; the bot's queue cards and modlog posts quoting them
+        are redacted; cases stay (the moderators' record). The reply says what was redacted and what
+        could not be (deleted post, missing channel, missing permission)."""
         guild_id = interaction.guild_id
         assert guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         services = self.services
         erased = await services.database.run(services.scores.forget_user, guild_id, user.id)
         context = getattr(services, "context", None)
         forget_context = getattr(context, "forget_user", None)
         context_erased = await forget_context(guild_id, user.id) if callable(forget_context) else None
         kept = await services.database.run(services.cases.list_for_user, guild_id, user.id)
+        redactions = await self._redact(guild_id, user.id)
         log.info(
-            "guild %s: data of %s erased by %s: %s, context rows %s",
+            "guild %s: data of %s erased by %s: %s, context rows %s, redacted %s",
             guild_id,
             user.id,
             interaction.user.id,
             erased,
             context_erased,
+            {r.kind: (r.redacted, dict(r.failed)) for r in redactions},
         )
         name = quote_member_text(user.display_name, 64)
         context_part = f", {context_erased} context request row(s)" if context_erased is not None else ""
-        await self._reply(
-            interaction,
-            f"Erased the stored data of {name} ({user.id}): {erased['scores']} scored messages, "
-            f"{erased['queue_excerpts']} queue excerpts, {erased.get('report_reasons', 0)} report "
-            f"reason(s){context_part}. Their {len(kept)} case(s) are kept: cases are the "
-            "moderators' record (pardon them to stop them counting).",
+        summary = redaction_summary(redactions)
+        await interaction.followup.send(
+            (
+                f"Erased the stored data of {name} ({user.id}): {erased['scores']} scored messages, "
+                f"{erased['queue_excerpts']} queue excerpts, {erased.get('report_reasons', 0)} report "
+                f"reason(s){context_part}. {summary + ' ' if summary else ''}Their {len(kept)} case(s) "
+                "are kept: cases are the moderators' record (pardon them to stop them counting)."
+            )[:1990],
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    async def _redact(self, guild_id: int, user_id: int) -> list[Redactions]:
+        """Every loaded cog that posts member text redacts its posts quoting ``user_id``."""
+        reports: list[Redactions] = []
+        for cog in list(self.bot.cogs.values()):
+            if not isinstance(cog, PostRedactor):
+                continue
+            try:
+                reports.append(await cog.redact_member_posts(guild_id, user_id))
+            except Exception:
+                log.exception(
+                    "guild %s: %s could not redact the posts quoting %s",
+                    guild_id,
+                    type(cog).__name__,
+                    user_id,
+                )
+                failed = Redactions(f"{type(cog).__name__} post")
+                failed.fail(FAILED)
+                reports.append(failed)
+        return reports
 
     # ------------------------------------------------------------------ cogs
 

@@ -22,6 +22,14 @@ from discord.ext import commands
 
 from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
 from bot.events import AppealEvent, DecisionEvent
+from bot.moderation.forget import (
+    DELETED,
+    FAILED,
+    MISSING_CHANNEL,
+    MISSING_PERMISSION,
+    REMOVED_TEXT,
+    Redactions,
+)
 from bot.moderation.infraction_types import InfractionRequest
 from bot.moderation.queue import ActionResult, QueueActionError, QueueService
 from bot.moderation.queue_cards import entry_card
@@ -35,6 +43,7 @@ from bot.moderation.queue_rules import (
 )
 from bot.moderation.report_limits import ReportRateLimiter, rate_limit_message
 from bot.storage.cases import CaseType
+from bot.storage.posts import PostRepository
 from bot.storage.queue import QueueEntry, QueueSource
 from cogs.common import (
     WardenCog,
@@ -193,6 +202,39 @@ class ModQueue(WardenCog, name="ModQueue"):
             await channel.get_partial_message(entry.queue_message_id).edit(embed=embed, view=view)
         except discord.HTTPException:
             log.warning("could not update queue message of entry %s", entry.id, exc_info=True)
+
+    async def redact_member_posts(self, guild_id: int, user_id: int) -> Redactions:
+        """``/warden forget``: re-render the cards whose text came from the member (their text is
+        already erased), so the queue channel stops quoting them (:class:`PostRedactor`)."""
+        report = Redactions("queue card")
+        posts = PostRepository(self.services.database)
+        entry_ids = await self.services.database.run(posts.queue_cards_about, guild_id, user_id)
+        channel = await self._queue_channel(guild_id) if entry_ids else None
+        for entry_id in entry_ids:
+            entry = await self.service.get(entry_id)
+            if entry is None or entry.queue_message_id is None:
+                continue
+            if channel is None:
+                report.fail(MISSING_CHANNEL)
+                continue
+            embed, view = await self._render(entry)
+            if entry.author_id == user_id and not entry.excerpt:
+                appeal = entry.source is QueueSource.APPEAL
+                embed.description = ("**Appeal:** " if appeal else "") + REMOVED_TEXT
+            try:
+                await channel.get_partial_message(entry.queue_message_id).edit(embed=embed, view=view)
+            except discord.NotFound:
+                report.fail(DELETED)
+            except discord.Forbidden:
+                report.fail(MISSING_PERMISSION)
+            except discord.HTTPException:
+                log.warning(
+                    "queue card of entry %s in guild %s not redacted", entry.id, guild_id, exc_info=True
+                )
+                report.fail(FAILED)
+            else:
+                report.redacted += 1
+        return report
 
     # ------------------------------------------------------------------ buttons
 

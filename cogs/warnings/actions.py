@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.moderation.infraction_types import ActionFailedError, DMFailedError, ModlogEntry, Notice
+from bot.storage.posts import PostRepository
 from cogs.warnings.appeal import appeal_view
 from cogs.warnings.render import modlog_embed, notice_embed
 
@@ -36,10 +37,12 @@ def _http_reason(error: discord.HTTPException) -> str:
 class DiscordActions:
     """DMs, deletes, timeouts and modlog posts in ``guild``; refusals become the service's errors."""
 
-    def __init__(self, bot: WardenBot, guild: discord.Guild) -> None:
+    def __init__(self, bot: WardenBot, guild: discord.Guild, posts: PostRepository | None = None) -> None:
         self.bot = bot
         self.guild = guild
         self.guild_name = guild.name
+        self.posts = posts
+        """Where modlog posts quoting a member are remembered (for ``/warden forget``)."""
 
     async def _member(self, user_id: int) -> discord.Member | None:
         member = self.guild.get_member(user_id)
@@ -128,10 +131,34 @@ class DiscordActions:
         if not isinstance(channel, discord.TextChannel | discord.Thread):
             raise ActionFailedError(f"modlog channel {channel_id} not found")
         try:
-            await channel.send(embed=modlog_embed(entry), allowed_mentions=discord.AllowedMentions.none())
+            posted = await channel.send(
+                embed=modlog_embed(entry), allowed_mentions=discord.AllowedMentions.none()
+            )
         except discord.Forbidden as error:
             raise ActionFailedError(
                 f"missing Send Messages / Embed Links in #{channel.name}", permission="send_messages"
             ) from error
         except discord.HTTPException as error:
             raise ActionFailedError(_http_reason(error)) from error
+        if entry.excerpt and self.posts is not None:
+            await self._remember(entry, channel.id, posted.id)
+
+    async def _remember(self, entry: ModlogEntry, channel_id: int, message_id: int) -> None:
+        """Record a post quoting the member, so ``/warden forget`` can redact it (never fatal)."""
+        assert self.posts is not None
+        try:
+            await self.bot.services.database.run(
+                self.posts.add,
+                guild_id=self.guild.id,
+                user_id=entry.case.user_id,
+                channel_id=channel_id,
+                message_id=message_id,
+                case_id=entry.case.id,
+            )
+        except Exception:
+            log.exception(
+                "modlog post %s of case #%s in guild %s not recorded for redaction",
+                message_id,
+                entry.case.case_number,
+                self.guild.id,
+            )

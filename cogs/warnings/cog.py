@@ -16,8 +16,10 @@ import discord
 from discord import app_commands
 
 from bot.errors import HierarchyError, InvalidTargetError, WardenError
+from bot.moderation.forget import Redactions
 from bot.moderation.infraction_types import InfractionOutcome, InfractionRequest
 from bot.storage.cases import CaseType
+from bot.storage.posts import PostRepository
 from cogs.common import (
     WardenCheckFailure,
     WardenCog,
@@ -26,6 +28,7 @@ from cogs.common import (
     require_permissions,
 )
 from cogs.warnings.actions import DiscordActions, bot_blocked_by
+from cogs.warnings.redact import redact_modlog_posts
 from cogs.warnings.render import case_embed, case_line, what_happened
 
 if TYPE_CHECKING:
@@ -75,6 +78,8 @@ class WarningsCog(WardenCog, name="Warnings"):
 
     def __init__(self, bot: WardenBot) -> None:
         super().__init__(bot)
+        self.posts = PostRepository(self.services.database)
+        """Modlog posts quoting members, for ``/warden forget``."""
         self.service.actions_for = self.actions_for
         self.service.acting_enabled = self.enabled_in
 
@@ -86,7 +91,14 @@ class WarningsCog(WardenCog, name="Warnings"):
     def actions_for(self, guild_id: int) -> DiscordActions | None:
         """The Discord actions of a server the bot is in."""
         guild = self.bot.get_guild(guild_id)
-        return DiscordActions(self.bot, guild) if guild is not None else None
+        return DiscordActions(self.bot, guild, self.posts) if guild is not None else None
+
+    async def redact_member_posts(self, guild_id: int, user_id: int) -> Redactions:
+        """``/warden forget``: replace the member's text in this server's modlog posts
+        (:class:`bot.moderation.forget.PostRedactor`)."""
+        return await redact_modlog_posts(
+            self.bot, self.bot.get_guild(guild_id), self.posts, user_id, guild_id
+        )
 
     async def cog_load(self) -> None:
         """Re-arm the expiry timers stored in the database."""
