@@ -3,8 +3,8 @@
 Three steps, each linear in the text:
 
 1. :func:`remove_invisible` drops format characters (zero-width space/joiners, bidi controls, word
-   joiner, BOM, soft hyphen, tag characters), variation selectors and the Hangul fillers that render
-   as blanks.
+   joiner, BOM, soft hyphen, tag characters), variation selectors, the Hangul fillers that render
+   as blanks and lone surrogates (:func:`drop_lone_surrogates`).
 2. :func:`fold_letters` maps decorated Latin letters to plain ones (small capitals, circled,
    parenthesized and squared letters, dotless i, letters with strokes: derived from the Unicode
    character names, so every such letter is covered without a hand list), strips stacked combining
@@ -40,9 +40,26 @@ for _cp in range(0x80):
     _INVISIBLE[_cp] = _cp
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def drop_lone_surrogates(text: str) -> str:
+    """Join surrogate pairs into the character they encode and drop lone surrogates.
+
+    A lone surrogate (``"\\ud800"``, from a JSON escape or a broken client) is no character: it has no
+    UTF-8 form, so tokenizers, hashers and SQLite reject the whole text. Like the other invisible
+    characters it only splits words, so it is removed rather than replaced.
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return _SURROGATE.sub("", joined)
+
+
 def remove_invisible(text: str) -> str:
-    """Drop zero-width, format and filler characters (they split words to dodge filters)."""
-    return text.translate(_INVISIBLE)
+    """Drop zero-width, format and filler characters and lone surrogates (they split words to dodge
+    filters)."""
+    return drop_lone_surrogates(text).translate(_INVISIBLE)
 
 
 _LATIN_NAME = re.compile(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.pipeline.characters import drop_lone_surrogates
 from bot.scoring.base import LABELS, Scores, ScoringError
 
 MODEL_TYPES: tuple[str, ...] = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
@@ -135,6 +136,7 @@ class DetoxifyBackend:
     def _score_batch(self, batch: list[str]) -> list[Scores]:
         if not batch:
             return []
+        batch = [drop_lone_surrogates(text) for text in batch]  # the tokenizer would reject the whole batch
         try:
             with self._lock:  # one forward pass at a time: the model is shared between threads
                 raw = self._model.predict(batch)
