@@ -132,16 +132,18 @@ async def test_close_without_drain_fails_the_waiting_callers() -> None:
         await waiting
 
 
-async def test_backend_error_fails_only_that_batch() -> None:
+async def test_backend_error_fails_only_the_failing_text() -> None:
     backend = RecordingBackend(fail_on="boom")
     async with MicroBatcher(backend, max_batch=2, max_wait_ms=50) as batcher:
-        bad = await asyncio.gather(batcher.score("boom"), batcher.score("x"), return_exceptions=True)
+        bad, mate = await asyncio.gather(batcher.score("boom"), batcher.score("x"), return_exceptions=True)
         good = await batcher.score("fine")
-    assert all(isinstance(result, ScoringError) for result in bad)
-    assert "model exploded" in str(bad[0])
+    assert isinstance(bad, ScoringError)
+    assert "model exploded" in str(bad)
+    assert isinstance(mate, Scores)  # its batch-mate is scored again on its own
     assert isinstance(good, Scores)
-    assert batcher.failed_total == 2
-    assert batcher.scored_total == 1
+    assert backend.batches[:3] == [["boom", "x"], ["boom"], ["x"]]
+    assert batcher.failed_total == 1
+    assert batcher.scored_total == 2
 
 
 async def test_runs_off_the_loop_thread() -> None:

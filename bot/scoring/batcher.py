@@ -3,19 +3,25 @@
 Callers ``await score(text)``; a collector task gathers up to ``max_batch`` texts, waiting at most
 ``max_wait_ms`` after the first one, and runs ``backend.score(batch)`` in a worker thread, never on the
 loop. The queue is bounded: when it is full ``score`` raises :class:`Overloaded` at once (never a
-silent drop). A backend failure fails only that batch's callers, with ``ScoringError``.
+silent drop). When a batch fails, its halves are scored again, and so on down to single texts, so a
+backend failure fails only the texts that cause it (each caller gets a ``ScoringError``) and their
+batch-mates are still scored: a backend that fails on everything costs ``2n - 1`` calls for a batch
+of ``n`` before each caller has its error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.scoring.base import ScorerBackend, Scores, ScoringError
+
+log = logging.getLogger(__name__)
 
 
 class Overloaded(ScoringError):  # noqa: N818 - the name the bot and the brief use
@@ -73,6 +79,8 @@ class MicroBatcher:
         self.failed_total = 0
         self.rejected_total = 0
         self.batches_total = 0
+        self.split_batches_total = 0
+        """Failed backend calls that were split in two to find the text that fails."""
 
     # --- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -114,7 +122,7 @@ class MicroBatcher:
     # --- scoring ---------------------------------------------------------------------------------------
     async def score(self, text: str) -> Scores:
         """Scores for ``text``; raises ``Overloaded`` when the queue is full, ``ScoringError`` when the
-        backend failed on this text's batch."""
+        backend fails on this text (scored alone: a batch-mate's failure is not this text's)."""
         if not self._accepting or self._queue is None:
             raise BatcherClosedError("scoring batcher is not running (call start() first)")
         future: asyncio.Future[Scores] = asyncio.get_running_loop().create_future()
@@ -189,27 +197,47 @@ class MicroBatcher:
         live = [item for item in batch if not item.future.done()]  # cancelled callers are skipped
         if not live:
             return
-        texts = [item.text for item in live]
         self.batches_total += 1
+        await self._score_items(loop, live)
+
+    async def _score_items(
+        self, loop: asyncio.AbstractEventLoop, items: list[_Item], *, whole_batch: bool = True
+    ) -> None:
+        """One backend call for ``items``; when it fails, each half is scored on its own (recursively), so
+        only a text the backend fails on alone gets the error."""
+        texts = [item.text for item in items]
         try:
             results = await loop.run_in_executor(self._executor, self.backend.score, texts)
             if len(results) != len(texts):
                 raise ScoringError(f"backend returned {len(results)} scores for {len(texts)} texts")
         except Exception as exc:
+            if len(items) > 1:
+                self.split_batches_total += 1
+                log.log(
+                    logging.WARNING if whole_batch else logging.DEBUG,
+                    "scoring a batch of %d texts failed (%s); scoring its halves apart",
+                    len(items),
+                    type(exc).__name__,
+                )
+                middle = len(items) // 2
+                for half in (items[:middle], items[middle:]):
+                    still_waiting = [item for item in half if not item.future.done()]
+                    if still_waiting:
+                        await self._score_items(loop, still_waiting, whole_batch=False)
+                return
             error = exc if isinstance(exc, ScoringError) else ScoringError(f"scoring failed: {exc!r}")
             if error is not exc:
                 error.__cause__ = exc
-            self.failed_total += len(live)
-            for item in live:
-                if not item.future.done():
-                    item.future.set_exception(error)
+            self.failed_total += 1
+            if not items[0].future.done():
+                items[0].future.set_exception(error)
             return
         now = time.perf_counter()
-        for item, scores in zip(live, results, strict=True):
+        for item, scores in zip(items, results, strict=True):
             if not item.future.done():
                 item.future.set_result(scores)
             self._latencies.append(now - item.enqueued)
-        self.scored_total += len(live)
+        self.scored_total += len(items)
 
     @staticmethod
     def _fail_queued(queue: asyncio.Queue[_Item], error: ScoringError) -> None:
