@@ -21,6 +21,7 @@ the model's call, never this list's.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 _SECOND_PERSON = re.compile(
     r"(?<![\w'’])(?:you|your|yours|yourself|yourselves|you're|youre|you’re|you've|you’ve|you'll|you’ll"
@@ -28,9 +29,12 @@ _SECOND_PERSON = re.compile(
     re.IGNORECASE,
 )
 
-# Punctuation breaks a clause only before a space or the end: "st.u.p.i.d" is one word, not three.
+# Punctuation breaks a clause only before a space or the end: "st.u.p.i.d" is one word, not three. A run
+# of marks is only tried from its first mark, and taken whole (possessive): tried from every mark, a
+# long run such as ".,.,.,x" cost time quadratic in its length.
 _CLAUSE_BREAK = re.compile(
-    r"[.!?;:,]+(?=\s|$)|[()\n]+|\s[-–—]\s|\b(?:but|and|while|whereas|because)\b", re.IGNORECASE
+    r"(?<![.!?;:,])[.!?;:,]++(?=\s|$)|[()\n]+|\s[-–—]\s|\b(?:but|and|while|whereas|because)\b",
+    re.IGNORECASE,
 )
 
 _INSULT_WORDS = (
@@ -54,37 +58,71 @@ _INSULT = re.compile(rf"(?<![\w'’])(?:{_INSULT_WORDS})(?![\w'’])", re.IGNORE
 _SUBJECT_OF_VERB = re.compile(
     r"\s*(?:'s|’s|'re|’re)(?!\w)|\s+(?:is|was|are|were|seems|looks|sounds|thinks|has|had)\b", re.IGNORECASE
 )
-_AFTER_YOU = re.compile(r"(?<![\w'’])(?:you|ya|u|y'all|y’all|yall)\s+$", re.IGNORECASE)
+_YOU_BEFORE = re.compile(r"(?<![\w'’])(?:you|ya|u|y'all|y’all|yall)$", re.IGNORECASE)
+_YOU_LONGEST = len("y'all")
 
 
 def _insult_clauses(text: str) -> list[str]:
     return [clause for clause in _CLAUSE_BREAK.split(text) if clause and _INSULT.search(clause)]
 
 
-def _aims_at_second_person(clause: str) -> bool:
-    """Whether an insult in ``clause`` attaches to "you" rather than to a third party named nearer to it."""
-    if not _SECOND_PERSON.search(clause):
+def _right_after_you(clause: str, start: int) -> bool:
+    """Whether ``clause[:start]`` ends with "you" (or "ya", "y'all" ...) and blanks: "you Americans".
+
+    Looks back from ``start`` only (blanks, then one short word), so it costs the same wherever the
+    capitalised word sits in a long clause."""
+    end = start
+    while end > 0 and clause[end - 1].isspace():
+        end -= 1
+    if end == start:
         return False
-    parties = [(m.start(), m.end(), True) for m in _SECOND_PERSON.finditer(clause)]
+    return _YOU_BEFORE.search(clause, max(0, end - _YOU_LONGEST), end) is not None
+
+
+def _last_at_or_before(bounds: list[int], position: int) -> int | None:
+    index = bisect_right(bounds, position)
+    return bounds[index - 1] if index else None
+
+
+def _first_at_or_after(bounds: list[int], position: int) -> int | None:
+    index = bisect_left(bounds, position)
+    return bounds[index] if index < len(bounds) else None
+
+
+def _aims_at_second_person(clause: str) -> bool:
+    """Whether an insult in ``clause`` attaches to "you" rather than to a third party named nearer to it.
+
+    One pass over the matches, with sorted bounds and binary search for "the nearest party": the clause
+    of a long message can hold thousands of insults and parties."""
+    you = list(_SECOND_PERSON.finditer(clause))
+    if not you:
+        return False
     insults = list(_INSULT.finditer(clause))
-    parties += [
-        (m.start(), m.end(), False)
-        for m in _THIRD_PARTY.finditer(clause)
+    insult_ends = [i.end() for i in insults]  # insult matches do not overlap: ends are sorted too
+    others = []
+    for m in _THIRD_PARTY.finditer(clause):
         # "Idiots like the moron you ...": an insult word is not itself a third party
-        if not any(m.start() < i.end() and i.start() < m.end() for i in insults)
-        and _SUBJECT_OF_VERB.match(clause, m.end())
-        and not (m.group(0)[0].isupper() and _AFTER_YOU.search(clause, 0, m.start()))
-    ]
-    for insult in insults:
-        before = [p for p in parties if p[1] <= insult.start()]
-        after = [p for p in parties if p[0] >= insult.end()]
-        if before:
-            nearest = max(before, key=lambda p: p[1])
-        elif after:
-            nearest = min(after, key=lambda p: p[0])
-        else:
+        k = bisect_right(insult_ends, m.start())
+        if k < len(insults) and insults[k].start() < m.end():
             continue
-        if nearest[2]:
+        if not _SUBJECT_OF_VERB.match(clause, m.end()):
+            continue
+        if m.group(0)[0].isupper() and _right_after_you(clause, m.start()):
+            continue
+        others.append(m)
+    you_ends, you_starts = [m.end() for m in you], [m.start() for m in you]
+    other_ends, other_starts = [m.end() for m in others], [m.start() for m in others]
+    for insult in insults:
+        # The party named closest before the insult, else closest after it; on a tie "you" wins.
+        you_end = _last_at_or_before(you_ends, insult.start())
+        other_end = _last_at_or_before(other_ends, insult.start())
+        if you_end is not None or other_end is not None:
+            if other_end is None or (you_end is not None and you_end >= other_end):
+                return True
+            continue
+        you_start = _first_at_or_after(you_starts, insult.end())
+        other_start = _first_at_or_after(other_starts, insult.end())
+        if you_start is not None and (other_start is None or you_start <= other_start):
             return True
     return False
 

@@ -22,12 +22,14 @@ _MASK = "*"
 
 # --- letters split by spaces, dots, dashes ... -------------------------------------------------------
 # A "single" is one letter or leet character standing alone; the same separator must repeat between
-# at least three singles ("i d i o t", "i.d.i.o.t", "i - d - i - o - t"). The separator is captured
-# once and back-referenced, and every repetition consumes a fixed string plus one character, so the
-# match is linear.
+# at least three singles ("i d i o t", "i.d.i.o.t", "i - d - i - o - t"), and the run must not run on
+# into a word. The separator is captured once and back-referenced. ``_SPACED_RUN`` takes a whole run
+# (two singles or more) in one possessive sweep; :func:`_merge_spaced_runs` then decides what to merge
+# and moves on past the run, so no part of a run is scanned twice (see there).
 _SINGLE = rf"[A-Za-z{_LEET_CHARS}]"
 _SEPARATOR = r"[ \t]{1,3}|[ \t]{0,2}[.\-_·•*][ \t]{0,2}"
-_SPACED = re.compile(rf"(?<![\w@$*])({_SINGLE})({_SEPARATOR})({_SINGLE})((?:\2{_SINGLE})+)(?![\w@$])")
+_SPACED_RUN = re.compile(rf"(?<![\w@$*])({_SINGLE})({_SEPARATOR})({_SINGLE})((?:\2{_SINGLE})*+)")
+_RUNS_ON = re.compile(r"[\w@$]")
 _LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -35,7 +37,7 @@ _LETTER = re.compile(r"[A-Za-z]")
 # of singles separated by blanks is found first (each single stands alone, so the run can always end
 # where it stops: one pass, no backtracking across the run); when its gaps are a mix of one space
 # (inside a word) and wider ones (two or more blanks, or a tab: between words), each word is merged
-# on its own. Runs with one kind of gap are left to ``_SPACED`` (one word, as before).
+# on its own. Runs with one kind of gap are left to ``_merge_spaced_runs`` (one word, as before).
 _STANDALONE = rf"{_SINGLE}(?![\w@$])"
 _BLANK_RUN = re.compile(rf"(?<![\w@$*]){_STANDALONE}(?:[ \t]+{_STANDALONE})*")
 _BLANKS = re.compile(r"[ \t]+")
@@ -101,15 +103,45 @@ def merge_spaced_letters(text: str) -> str:
         # ("i  d  i  o  t" and "I.  1. I" merge exactly as "i d i o t" and "I. 1. I").
         text = _WIDE_GAP.sub(" ", text)
 
-    def merge(match: re.Match[str]) -> str:
-        separator = match.group(2)
-        run = match.group(1) + match.group(3) + match.group(4)
-        letters = run.replace(separator, "")
-        if sum(1 for _ in _LETTER.finditer(letters)) < 2:
-            return match.group(0)  # "1 - 2 - 3", ". . . ." : not a word
-        return letters
+    return _merge_spaced_runs(text)
 
-    return _SPACED.sub(merge, text)
+
+def _merge_spaced_runs(text: str) -> str:
+    r"""Merge each run of three or more singles with one repeated separator (``i.d.i.o.t``).
+
+    A run is merged whole when the character after it does not run on into a word; when it does
+    (``a.b.c.dx``), the run without its last single is merged instead, if that leaves three singles and
+    the separator does not itself start with a word character (``_``). Otherwise nothing in the run is
+    merged: every later single of the run would see the same separator and the same ending. Scanning
+    resumes after what was merged, or at the run's last single, which may open a run of its own with
+    another separator (``a_ b_ c_d_e``). This is what the backtracking pattern
+    ``(?<![\w@$*])(S)(SEP)(S)((?:\2S)+)(?![\w@$])`` matched, in time linear in the text.
+    """
+    pieces: list[str] = []
+    done = 0  # text[:done] is in ``pieces``
+    position = 0
+    while (match := _SPACED_RUN.search(text, position)) is not None:
+        separator = match.group(2)
+        singles = 2 + len(match.group(4)) // (len(separator) + 1)
+        end = match.end()
+        if singles >= 3 and not _RUNS_ON.match(text, end):
+            merge_end = end
+        elif singles >= 4 and not _RUNS_ON.match(separator):
+            merge_end = end - len(separator) - 1
+        else:
+            position = end - 1  # the last single: it may start another run
+            continue
+        run = text[match.start() : merge_end]
+        letters = run.replace(separator, "")
+        if sum(1 for _ in _LETTER.finditer(letters)) >= 2:  # "1 - 2 - 3", ". . . ." : not a word
+            pieces.append(text[done : match.start()])
+            pieces.append(letters)
+            done = merge_end
+        position = merge_end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 # --- leetspeak and masks -----------------------------------------------------------------------------
@@ -119,20 +151,47 @@ _HAS_SIGNAL = re.compile(r"[A-Za-z@$]")
 _EDGE_PUNCT = "!|+(*"
 
 
+def _position_masks() -> dict[int, list[dict[str, int]]]:
+    """For each word length, per position: character -> bit set of the words (bit i: the i-th word of
+    that length in priority order) that have that character there."""
+    index: dict[int, list[dict[str, int]]] = {}
+    for length, words in lexicon.BY_LENGTH.items():
+        positions: list[dict[str, int]] = [{} for _ in range(length)]
+        for bit, word in enumerate(words):
+            for position, char in enumerate(word):
+                positions[position][char] = positions[position].get(char, 0) | (1 << bit)
+        index[length] = positions
+    return index
+
+
+_POSITION_MASKS = _position_masks()
+
+
 def _resolve(token: str) -> str | None:
-    """The lexicon word that ``token`` spells with leet characters or ``*`` masks, if exactly placed."""
+    """The lexicon word that ``token`` spells with leet characters or ``*`` masks, if exactly placed.
+
+    The first word in priority order whose every letter is the token's character there, one of its
+    leet readings, or any letter under a ``*``: the bit sets of the words that fit each position are
+    intersected, so the cost does not grow with the number of words of that length."""
     lower = token.lower()
-    candidates = lexicon.BY_LENGTH.get(len(lower), ())
-    for word in candidates:
-        for char, target in zip(lower, word, strict=True):
-            if char == target or (char == _MASK and target.isalpha()):
-                continue
-            if target in LEET.get(char, ""):
-                continue
-            break
+    positions = _POSITION_MASKS.get(len(lower))
+    if positions is None:
+        return None
+    fits = -1  # every word
+    for char, by_char in zip(lower, positions, strict=True):
+        if char == _MASK:
+            allowed = 0
+            for target, bits in by_char.items():
+                if target.isalpha():
+                    allowed |= bits
         else:
-            return word
-    return None
+            allowed = by_char.get(char, 0)
+            for target in LEET.get(char, ""):
+                allowed |= by_char.get(target, 0)
+        fits &= allowed
+        if not fits:
+            return None
+    return lexicon.BY_LENGTH[len(lower)][(fits & -fits).bit_length() - 1]
 
 
 def resolve_leetspeak(text: str) -> str:

@@ -26,7 +26,6 @@ import functools
 import json
 import logging
 import re
-import string
 
 from bot.pipeline import lexicon
 
@@ -105,20 +104,31 @@ def _targets(groups_only: bool) -> frozenset[str]:
     return _forms((*lexicon.BASE_WORDS, *lexicon.IDENTITY_WORDS))
 
 
+@functools.cache
+def _edit_index(groups_only: bool) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """The targets by what they look like with one letter dropped (never the first) and with two
+    neighbouring letters swapped: a word's candidates are then two dictionary look-ups."""
+    dropped: dict[str, set[str]] = {}
+    swapped: dict[str, set[str]] = {}
+    for target in _targets(groups_only):
+        for i in range(1, len(target)):  # never in front: "pics" is not a disguised "spics"
+            dropped.setdefault(target[:i] + target[i + 1 :], set()).add(target)
+        for i in range(len(target) - 1):
+            if target[i] != target[i + 1]:
+                swap = target[:i] + target[i + 1] + target[i] + target[i + 2 :]
+                swapped.setdefault(swap, set()).add(target)
+    return (
+        {key: frozenset(value) for key, value in dropped.items()},
+        {key: frozenset(value) for key, value in swapped.items()},
+    )
+
+
 def _candidates(word: str, *, groups_only: bool = False) -> set[str]:
     """Lexicon words one inserted letter or one adjacent swap away from ``word`` (lower case)."""
-    found: set[str] = set()
-    targets = _targets(groups_only)
-    for i in range(1, len(word) + 1):  # never in front: "pics" is not a disguised "spics"
-        for letter in string.ascii_lowercase:
-            candidate = word[:i] + letter + word[i:]
-            if candidate in targets:
-                found.add(candidate)
+    dropped, swapped = _edit_index(groups_only)
+    found = set(dropped.get(word, ()))
     if len(word) >= _MIN_TARGET:
-        for i in range(len(word) - 1):
-            candidate = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-            if candidate != word and candidate in targets:
-                found.add(candidate)
+        found.update(swapped.get(word, ()))
     return found
 
 
