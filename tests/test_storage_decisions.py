@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.events import DecisionEvent
-from bot.moderation.decision_records import automatic_reason, case_draft, queue_draft
+from bot.moderation.decision_acts import decision_reason
+from bot.moderation.decision_records import case_draft, queue_draft
 from bot.moderation.queue import QueueService
 from bot.policy.decision import Action, Decision
 from bot.scoring.base import Scores
@@ -161,8 +162,8 @@ def test_drafts_follow_the_decision() -> None:
         ("insult", "identity_attack"),
     )
     escalated = {"labels": ["insult"], "escalated_from": "warn", "reason": "insult; 3rd warning → timeout"}
-    assert automatic_reason(escalated) == "Automatic: flagged for insult (3rd warning → timeout)"
-    assert automatic_reason({}) == "Automatic"
+    assert decision_reason(escalated) == "Automatic: flagged for insult (3rd warning → timeout)"
+    assert decision_reason({}) == "Automatic"
 
 
 async def test_the_queue_posts_the_entry_recorded_with_the_score(database: Database) -> None:

@@ -2,10 +2,12 @@
 
 The scoring cog stores a message's score, its automatic case (``warn``/``delete``/``timeout``) and its
 queue entry (``queue``, and ``delete``/``timeout`` for review) in one transaction
-(:class:`bot.storage.decisions.DecisionRepository`), then dispatches the decision with the ids of what
-it opened; the warnings cog DMs, acts and logs that case, the mod queue cog posts that entry. The
-drafts are built here from the :class:`~bot.events.DecisionEvent` the listeners receive, with the same
-rules they apply (never in dry-run; one case type per action), so both sides agree on what was opened.
+(:class:`bot.storage.decisions.DecisionRepository`); the event then carries the ids of what it opened:
+:meth:`bot.moderation.decision_acts.DecisionActing.apply_decision` DMs, acts on and logs that case,
+the mod queue cog posts that entry. The drafts are built here from that same
+:class:`~bot.events.DecisionEvent`, with the rules the acting side applies (never in dry-run; the case
+type of :data:`~bot.moderation.decision_acts.ACTED_DECISIONS`, the reason of
+:func:`~bot.moderation.decision_acts.decision_reason`), so both sides agree on what was opened.
 """
 
 from __future__ import annotations
@@ -15,17 +17,11 @@ from datetime import timedelta
 from typing import Any
 
 from bot.events import DecisionEvent
+from bot.moderation.decision_acts import ACTED_DECISIONS, decision_reason
 from bot.moderation.text import excerpt
 from bot.policy.decision import Action
 from bot.storage.cases import CaseType
 from bot.storage.decisions import CaseDraft, QueueDraft
-
-DECISION_CASES: dict[Action, CaseType] = {
-    Action.WARN: CaseType.WARN,
-    Action.DELETE: CaseType.DELETE,
-    Action.TIMEOUT: CaseType.TIMEOUT,
-}
-"""Policy actions that open an automatic case (``queue`` opens only a queue entry)."""
 
 QUEUED_ACTIONS = frozenset({"queue", "delete", "timeout"})
 """Decisions that put the message in the queue: ``queue``, and ``delete``/``timeout`` for review."""
@@ -42,24 +38,11 @@ def _labels(decision: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(label) for label in decision.get("labels") or ())
 
 
-def automatic_reason(decision: Mapping[str, Any]) -> str:
-    """The reason of an automatic case: the fired labels, and the escalation rung when one matched
-    (``Automatic: flagged for insult (3rd warning in 24 h → timeout 10 min)``)."""
-    labels = _labels(decision)
-    reason = "Automatic: flagged for " + ", ".join(label.replace("_", " ") for label in labels)
-    if not labels:
-        reason = "Automatic"
-    if decision.get("escalated_from"):
-        # the engine's reason ends with the rung that matched: "3rd warning in 24 h → timeout 10 min"
-        reason += f" ({str(decision.get('reason', '')).rsplit('; ', 1)[-1]})"
-    return reason
-
-
 def case_draft(event: DecisionEvent) -> CaseDraft | None:
     """The automatic case ``event`` opens, or ``None`` (no such action, dry-run, a timeout without a
     valid duration: the infraction service refuses that one itself)."""
     try:
-        kind = DECISION_CASES.get(Action(event.action))
+        kind = ACTED_DECISIONS.get(Action(event.action))
     except ValueError:
         return None
     if kind is None or _dry_run(event):
@@ -72,7 +55,7 @@ def case_draft(event: DecisionEvent) -> CaseDraft | None:
         duration = timedelta(minutes=minutes)
     return CaseDraft(
         type=kind,
-        reason=automatic_reason(event.decision),
+        reason=decision_reason(event.decision),
         duration=duration,
         jump_url=event.jump_url,
         # the ladder counts every strike: one met by the running timeout is a warning on its message
