@@ -17,19 +17,6 @@ from bot.storage.migrations import supported_version
 
 PROCESSES = 4
 ROUNDS = 10
-CORE_TABLES = {
-    "guild_settings",
-    "message_scores",
-    "cases",
-    "queue_entries",
-    "feedback",
-    "sources",
-    "sources_fts",
-    "feeds",
-    "channel_articles",
-    "context_requests",
-    "context_feedback",
-}
 
 
 def _open_in_rounds(folder: str, rounds: int, barrier: Any, results: Any) -> None:
@@ -46,6 +33,14 @@ def _open_in_rounds(folder: str, rounds: int, barrier: Any, results: Any) -> Non
             results.put((round_, database.schema_version))
         finally:
             database.close()
+
+
+def _schema(path: Path) -> list[tuple[str, str, str]]:
+    raw = sqlite3.connect(path)
+    try:
+        return sorted(raw.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall())
+    finally:
+        raw.close()
 
 
 def test_four_processes_opening_one_new_file_at_once_all_succeed(tmp_path: Path) -> None:
@@ -66,11 +61,17 @@ def test_four_processes_opening_one_new_file_at_once_all_succeed(tmp_path: Path)
     failures = [outcome for outcome in outcomes if outcome[1] != supported_version()]
     assert failures == []
     assert len(outcomes) == PROCESSES * ROUNDS
+    reference = tmp_path / "reference" / "alone.db"
+    Database(reference).close()
+    expected = _schema(reference)
+    assert {"guild_settings", "message_scores", "cases", "queue_entries", "sources"} <= {
+        name for kind, name, _ in expected if kind == "table"
+    }
     for round_ in range(ROUNDS):
-        raw = sqlite3.connect(tmp_path / f"round-{round_}.db")
+        path = tmp_path / f"round-{round_}.db"
+        assert _schema(path) == expected  # every table, index and trigger, exactly once
+        raw = sqlite3.connect(path)
         try:
-            names = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            assert names >= CORE_TABLES
             assert raw.execute("PRAGMA user_version").fetchone()[0] == supported_version()
             assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
             assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
