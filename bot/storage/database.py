@@ -124,6 +124,9 @@ def _connect(path: str, busy_timeout: float) -> sqlite3.Connection:
         file = Path(path)
         if file.is_dir():
             raise DatabaseUnavailableError(path, "it is a directory")
+        blocker = next((folder for folder in file.parents if folder.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise DatabaseUnavailableError(path, f"{blocker} is a file, not a folder")
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
