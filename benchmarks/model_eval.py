@@ -7,9 +7,16 @@
 Held-out sets (/work/shared/data/eval) are never used for training or for choosing thresholds.
 Texts pass through ``bot.pipeline.normalize`` first (what the bot does before scoring), when available.
 Scorers: ``embedded`` (the shipped cascade), ``embedded tier 2 only`` (no lexical clearing), the shipped
-cascade at the bot's default policy thresholds, ``alt-profanity-check`` 1.9.1 (a single probability, used
-for every label) and tox-block 0.1.2, in-process if importable, else through benchmarks/toxblock_worker.py
-under ``--toxblock-python`` (a TensorFlow virtualenv; training/README.md).
+cascade at the bot's default policy thresholds, the previous model (``embedded 1.1``, the cascade of the
+artifact in ``--legacy-dir``, default ``bot/scoring/embedded/artifacts_1_1``; skipped with a note when
+missing), ``alt-profanity-check`` 1.9.1 (a single probability, used for every label) and tox-block 0.1.2,
+in-process if importable, else through benchmarks/toxblock_worker.py under ``--toxblock-python`` (a
+TensorFlow virtualenv; training/README.md).
+
+Every column also gets issue 11's policy-threshold metrics (benchmarks/hatecheck_eval.py): HateCheck with
+"hateful" = identity_attack or threat at or above the bot's policy threshold (accuracy, balanced accuracy,
+per functionality) and the worst per-identity false-positive rate on madlibs at those thresholds.
+``--json PATH`` writes every number, these included.
 """
 
 from __future__ import annotations
@@ -31,7 +38,11 @@ from sklearn.metrics import roc_auc_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import hatecheck_eval as hc  # noqa: E402
+from benchmarks.baselines import ProfanityCheck, ToxBlock  # noqa: E402
 from bot.scoring.base import LABELS  # noqa: E402
+
+__all__ = ["ProfanityCheck", "ToxBlock"]  # the baselines, re-exported for the tests and for callers
 
 EVAL = Path(os.environ.get("WARDEN_DATA", ROOT.parent / "shared/data")) / "eval"
 CARD = ROOT / "docs/model-card.md"
@@ -145,21 +156,29 @@ def load_sets(limit: int | None, madlibs_limit: int | None = None) -> dict[str, 
 
 
 class Scorer:
+    """A column: ``threshold`` flags at the model's own thresholds, ``policy_threshold`` for issue 11's
+    metrics (the bot's policy thresholds for Warden's models; the baselines use ``threshold``)."""
+
     name: str
     threshold: dict[str, float]
+    policy_threshold: dict[str, float] | None = None
 
     def predict(self, texts: list[str]) -> np.ndarray:  # (n, 6)
         raise NotImplementedError
 
 
 class EmbeddedScorers:
-    """One pass computing tier 1 and tier 2 for every text, from which both variants are read."""
+    """One pass computing tier 1 and tier 2 for every text, from which both variants are read.
 
-    def __init__(self, emb_cache: bool = False):
+    Works for either model kind in ``artifact_dir`` (default: the shipped one): 2.x (fine-tuned encoder)
+    or 1.x (frozen encoder + linear heads; ``emb_cache`` reuses training's cached vectors, 1.x only).
+    """
+
+    def __init__(self, emb_cache: bool = False, artifact_dir: Path | None = None):
         from bot.scoring.embedded import EmbeddedBackend
 
         self.emb_cache = emb_cache
-        self.backend = EmbeddedBackend(cascade=False)
+        self.backend = EmbeddedBackend(artifact_dir, cascade=False)
         self.threshold = self.backend.recommended_thresholds()
         self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -172,13 +191,16 @@ class EmbeddedScorers:
             cleaned = [clean_text(t) or "." for t in texts]
             x = b._lex.transform(cleaned)
             p1 = _sigmoid(b._cal1[:, 0] * (np.asarray(x @ b._c1) + b._b1) + b._cal1[:, 1]) * b._trained
-            if self.emb_cache:  # same vectors, computed once (training/cache, keyed by text hash)
-                from training.embed_cache import embed
-
-                emb = embed(cleaned)
+            if b._finetuned is not None:  # model 2.x: the fine-tuned encoder and its heads
+                z2 = b._finetuned.logits(cleaned)
             else:
-                emb = b._get_encoder().encode(cleaned)
-            z2 = np.asarray(x @ b._c2) + emb @ b._e2 + b._b2
+                if self.emb_cache:  # same vectors, computed once (training/cache, keyed by text hash)
+                    from training.embed_cache import embed
+
+                    emb = embed(cleaned)
+                else:
+                    emb = b._get_encoder().encode(cleaned)
+                z2 = np.asarray(x @ b._c2) + emb @ b._e2 + b._b2
             p2 = _sigmoid(b._cal2[:, 0] * z2 + b._cal2[:, 1]) * b._trained
             cleared = np.all(p1 < b._clear, axis=1)
             self.cache[key] = (np.where(cleared[:, None], p1, p2), p2, cleared)
@@ -186,9 +208,19 @@ class EmbeddedScorers:
 
 
 class Variant(Scorer):
-    def __init__(self, parent: EmbeddedScorers, which: int, name: str, threshold: dict | None = None):
+    """One view of an ``EmbeddedScorers`` pass: 0 = the cascade, 1 = tier 2 alone."""
+
+    def __init__(
+        self,
+        parent: EmbeddedScorers,
+        which: int,
+        name: str,
+        threshold: dict | None = None,
+        policy_threshold: dict | None = None,
+    ):
         self.parent, self.which, self.name = parent, which, name
         self.threshold = threshold or parent.threshold
+        self.policy_threshold = policy_threshold
 
     def predict_keyed(self, key, texts):
         return self.parent.both(key, texts)[self.which]
@@ -201,7 +233,8 @@ class PolicyActions(Variant):
 
     def __init__(self, parent: EmbeddedScorers, name: str, policy):
         self.policy = policy
-        super().__init__(parent, 0, name, threshold=dict(policy.thresholds.model_dump()))
+        thresholds = dict(policy.thresholds.model_dump())
+        super().__init__(parent, 0, name, threshold=thresholds, policy_threshold=thresholds)
 
     def flags(self, p: np.ndarray, texts: list[str]) -> np.ndarray:
         from datetime import UTC, datetime
@@ -224,96 +257,8 @@ class PolicyActions(Variant):
         return np.array(acted, dtype=bool)
 
 
-class ProfanityCheck(Scorer):
-    name = "alt-profanity-check"
-
-    def __init__(self):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from profanity_check import predict_prob
-        self._p = predict_prob
-        self.threshold = dict.fromkeys(LABELS, 0.5)
-
-    def predict_keyed(self, key, texts):
-        p = np.asarray(self._p(texts), dtype=np.float32)
-        return np.repeat(p[:, None], 6, axis=1)
-
-
-class ToxBlock(Scorer):
-    """tox-block 0.1.2 (TensorFlow): in-process when ``tox_block`` imports here, else through
-    benchmarks/toxblock_worker.py run by ``python`` (a separate interpreter with TensorFlow and tox-block,
-    e.g. /work/tfenv/bin/python; see training/README.md). Scores come back in detoxify's label order."""
-
-    name = "tox-block"
-    WORKER = ROOT / "benchmarks/toxblock_worker.py"
-
-    def __init__(self, python: str | os.PathLike | None = None, worker: str | os.PathLike | None = None):
-        self.threshold = dict.fromkeys(LABELS, 0.5)
-        self._f = None
-        self.python, self.worker = python, Path(worker or self.WORKER)
-        if python is None:  # only then try in-process: Warden's own environments have no TensorFlow
-            from tox_block.prediction import make_predictions  # type: ignore[import-not-found]
-
-            self._f = make_predictions
-
-    def predict_keyed(self, key, texts):
-        if self._f is not None:
-            res = self._f([t or " " for t in texts])
-            keys = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
-            p = np.array([[res[i][k] for k in keys] for i in range(len(texts))], dtype=np.float32)
-            return np.clip(p, 0.0, 1.0).reshape(len(texts), 6)
-        return self._subprocess(texts)
-
-    def _subprocess(self, texts: list[str]) -> np.ndarray:
-        """Feed the worker from a thread while this one reads the answers (no pipe deadlock)."""
-        import contextlib
-        import subprocess
-        import tempfile
-        import threading
-
-        out = np.zeros((len(texts), 6), dtype=np.float32)
-        env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-        with tempfile.TemporaryFile() as err:  # TensorFlow's start-up chatter; shown only on failure
-            proc = subprocess.Popen(
-                [str(self.python), str(self.worker)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                env=env,
-            )
-
-            def feed() -> None:
-                try:
-                    for t in texts:
-                        proc.stdin.write((json.dumps(t) + "\n").encode("utf-8"))
-                except OSError:
-                    pass  # the worker died (broken pipe): reported below
-                finally:
-                    with contextlib.suppress(OSError):
-                        proc.stdin.close()
-
-            writer = threading.Thread(target=feed, daemon=True)
-            writer.start()
-            n = 0
-            for line in proc.stdout:
-                if n >= len(texts):
-                    break
-                out[n] = json.loads(line)
-                n += 1
-            proc.stdout.close()
-            writer.join()
-            rc = proc.wait()
-            if n != len(texts) or rc != 0:
-                err.seek(0)
-                tail = err.read().decode("utf-8", "replace")[-2000:]
-                raise RuntimeError(f"tox-block worker gave {n} of {len(texts)} rows (exit {rc}):\n{tail}")
-        return out
-
-
 def flagged(p: np.ndarray, thr: dict[str, float]) -> np.ndarray:
-    return np.any(p >= np.array([thr[label] for label in LABELS]), axis=1)
+    return hc.flagged_any(p, thr)
 
 
 def auc(y, s) -> float:
@@ -323,6 +268,7 @@ def auc(y, s) -> float:
 def evaluate(scorer, sets, prep: Callable[[str], str]) -> dict:
     res: dict = {}
     thr_t = scorer.threshold["toxicity"]
+    thr_p = getattr(scorer, "policy_threshold", None) or scorer.threshold
     prepared = {k: [prep(t) for t in v[0]] for k, v in sets.items()}
     t0 = time.time()
     _, y, groups = sets["madlibs"]
@@ -333,11 +279,9 @@ def evaluate(scorer, sets, prep: Callable[[str], str]) -> dict:
     fl_m = scorer.flags(p, prepared["madlibs"]) if hasattr(scorer, "flags") else p[:, 0] >= thr_t
     res["madlibs_fpr"] = float(fl_m[neg].mean())
     res["madlibs_tpr"] = float(fl_m[~neg].mean())
-    per = defaultdict(list)
-    for g, f, lab in zip(groups, fl_m, y, strict=True):
-        if lab == 0:
-            per[g].append(f)
-    res["madlibs_identity_fpr"] = {g: float(np.mean(v)) for g, v in sorted(per.items())}
+    res["madlibs_identity_fpr"] = hc.identity_fpr(fl_m, y, groups)
+    res["madlibs_identity_fpr_policy"] = hc.identity_fpr(hc.flagged_any(p, thr_p), y, groups)
+    res["madlibs_identity_fpr_hate"] = hc.identity_fpr(hc.predicted_hateful(p, thr_p), y, groups)
     for name in ("wiki", "wiki_fuzzed", "toxigen"):
         _, y, _ = sets[name]
         p = scorer.predict_keyed(name, prepared[name])
@@ -356,6 +300,7 @@ def evaluate(scorer, sets, prep: Callable[[str], str]) -> dict:
     res["hatecheck_tox_flag_rate"] = {g: float(np.mean(v)) for g, v in sorted(per_t.items())}
     res["hatecheck_accuracy"] = float((fl == (y == 1)).mean())
     res["hatecheck_auc"] = auc(y, p.max(axis=1))
+    res["hatecheck_policy"] = hc.hatecheck_scores(hc.predicted_hateful(p, thr_p), y == 1, groups)
     res["seconds"] = round(time.time() - t0, 1)
     return res
 
@@ -381,14 +326,14 @@ def table(results: dict[str, dict], notes: list[str], sets) -> str:
     ]
     for title, key in rows:
         if key is None:
-            cells = []
-            for n in names:
-                d = results[n]["madlibs_identity_fpr"]
-                g = max(d, key=d.get)
-                cells.append(f"{d[g]:.3f} ({g})")
+            cells = [hc.worst(results[n]["madlibs_identity_fpr"]) for n in names]
         else:
             cells = [fmt(results[n][key]) for n in names]
         out.append(f"| {title} | " + " | ".join(cells) + " |")
+    for title, cells in hc.summary_rows(results, names):
+        out.append(f"| {title} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.extend(hc.functionality_table(results, names))
     out.append("")
     out.append(
         "HateCheck: share of cases flagged per functionality (flag = any label at or above its default "
@@ -432,7 +377,36 @@ def write_card(text: str) -> None:
     CARD.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
 
 
+def legacy_column(
+    legacy_dir: Path, shipped: EmbeddedScorers, emb_cache: bool, policy_thresholds: dict, notes: list[str]
+) -> tuple[Variant | None, EmbeddedScorers | None]:
+    """The previous model's cascade as its own column, or None (and a note) when its artifact is missing."""
+    from bot.scoring.base import ScoringError
+
+    if not (legacy_dir / "thresholds.json").is_file():
+        notes.append(f"previous-model column skipped: no model artifact in {legacy_dir} (--legacy-dir)")
+        return None, None
+    if legacy_dir.resolve() == shipped.backend.artifact_dir.resolve():
+        legacy = shipped  # the same artifact: reuse its pass instead of scoring everything twice
+    else:
+        try:
+            legacy = EmbeddedScorers(emb_cache=emb_cache, artifact_dir=legacy_dir)
+        except ScoringError as exc:
+            notes.append(f"previous-model column skipped: {exc}")
+            return None, None
+    version = legacy.backend.model_version
+    short = m.group(1) if (m := re.search(r"embedded-(\d+\.\d+)", version)) else version
+    notes.append(
+        f"`embedded {short}` column: model {version} from {legacy_dir}, its cascade at its own "
+        f"validation-tuned thresholds {legacy.threshold} (policy-threshold rows: the bot's policy)"
+    )
+    column = Variant(legacy, 0, f"embedded {short} (cascade)", policy_threshold=policy_thresholds)
+    return column, legacy
+
+
 def main(argv=None) -> int:
+    from bot.scoring.embedded.backend import ARTIFACT_DIR_1_1
+
     ap = argparse.ArgumentParser()
     ap.add_argument(
         "--limit", type=int, default=None, help="cap rows per set (quick look; HateCheck is never capped)"
@@ -440,7 +414,14 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--madlibs-limit", type=int, default=None, help="score a fixed random sample of madlibs")
     ap.add_argument("--emb-cache", action="store_true", help="reuse MiniLM vectors from training/cache")
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None, help="also write every number (per column) here")
+    ap.add_argument(
+        "--legacy-dir",
+        type=Path,
+        default=ARTIFACT_DIR_1_1,
+        help="artifact of the previous model, scored as its own column (default: %(default)s; "
+        "skipped with a note when missing)",
+    )
     ap.add_argument(
         "--toxblock-python",
         default=os.environ.get("WARDEN_TOXBLOCK_PYTHON") or None,
@@ -464,12 +445,18 @@ def main(argv=None) -> int:
 
     policy = load_default_policy()
     policy_thresholds = {k: float(v) for k, v in policy.thresholds.model_dump().items()}
+    pt = policy_thresholds
     scorers: list = [
-        Variant(emb, 0, "embedded (shipped cascade)"),
-        Variant(emb, 1, "embedded tier 2 only"),
-        Variant(emb, 0, "embedded cascade, any label >= bot policy threshold", threshold=policy_thresholds),
+        Variant(emb, 0, "embedded (shipped cascade)", policy_threshold=pt),
+        Variant(emb, 1, "embedded tier 2 only", policy_threshold=pt),
+        Variant(
+            emb, 0, "embedded cascade, any label >= bot policy threshold", threshold=pt, policy_threshold=pt
+        ),
         PolicyActions(emb, "embedded cascade, bot acts (default policy)", policy),
     ]
+    column, legacy = legacy_column(args.legacy_dir, emb, args.emb_cache, pt, notes)
+    if column is not None:
+        scorers.append(column)
     try:
         scorers.append(ProfanityCheck())
     except ImportError as exc:
@@ -502,6 +489,11 @@ def main(argv=None) -> int:
         "share of messages answered by the lexical tier (cleared) per set: "
         + ", ".join(f"{k} {v:.2f}" for k, v in cleared.items())
     )
+    if legacy is not None and legacy is not emb:
+        notes.append(
+            f"the same for {legacy.backend.model_version}: "
+            + ", ".join(f"{k} {float(v[2].mean()):.2f}" for k, v in legacy.cache.items())
+        )
     if args.limit:
         notes.append(f"rows capped at {args.limit} per set")
     if args.madlibs_limit:
