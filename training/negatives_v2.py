@@ -141,7 +141,7 @@ def generate(seed: int) -> list[tuple[str, list[float], str]]:
     groups = NEWS_GROUPS + [plural for _, plural in IDENTITIES]
     rows: list[tuple[str, list[float], str]] = []
     for group in groups:
-        for frame in rng.sample(COUNTER, 4):
+        for frame in rng.sample(COUNTER, 6):
             claim = rng.choice(CLAIMS).format(P=group)
             rows.append((_cap(frame.format(claim=claim, P=group)), list(ZERO), "v2_counter_speech"))
         for frame in rng.sample(NEUTRAL_GROUP, 4):

@@ -38,5 +38,9 @@ class FinetunedTier2:
         return self._encoder
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        pooled = self.encoder().encode(list(texts), max_tokens=MAX_TOKENS, normalize=False)
+        """Raw (uncalibrated) logits; emoji are spelled out first, as in training."""
+        from bot.scoring.embedded.textprep import describe_emoji
+
+        spelled = [describe_emoji(t) for t in texts]
+        pooled = self.encoder().encode(spelled, max_tokens=MAX_TOKENS, normalize=False)
         return pooled @ self._head_w + self._head_b

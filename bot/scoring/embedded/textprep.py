@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from bot.pipeline.characters import drop_lone_surrogates
 
@@ -35,3 +36,24 @@ def clean_text(text: str) -> str:
     text = text.replace("@USER", "@user").replace(" URL", " ")
     text = _REPEAT.sub(r"\1\1\1", text)
     return _SPACES.sub(" ", text).strip()
+
+
+# Emoji and pictographs (and the dingbats/arrows blocks many of them live in). Skin-tone modifiers,
+# variation selectors and the zero-width joiner carry no meaning of their own and are dropped.
+_PICTOGRAPH = re.compile("[\u2190-\u2bff\U0001f000-\U0001faff]")
+_EMOJI_NOISE = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f\u200d]")
+
+
+def _emoji_name(match: re.Match[str]) -> str:
+    name = unicodedata.name(match.group(0), "")
+    return f" {name.lower()} " if name else " "
+
+
+def describe_emoji(text: str) -> str:
+    """Spell emoji out as their Unicode names ("🐍" -> "snake"), for the fine-tuned encoder.
+
+    MiniLM's vocabulary has no emoji: each would be one [UNK], so "I love them 😍" and "I love them 🤮"
+    would read the same. Applied identically in training and at scoring time (one linear pass).
+    """
+    text = _EMOJI_NOISE.sub("", text)
+    return _SPACES.sub(" ", _PICTOGRAPH.sub(_emoji_name, text)).strip()
