@@ -36,12 +36,13 @@ MAX_VAL_FPR = 0.05
 CLEAR_QUANTILE = 0.02
 # How the policy thresholds in config/default.toml follow from validation (calibrated scores):
 #   identity_attack, threat: recall-oriented (they only reach the moderators' queue): the highest threshold
-#     keeping validation recall >= 0.85, but never a validation FPR above 8%;
+#     keeping validation recall >= 0.85, but never a validation FPR above 5% (the bound of the
+#     model's own thresholds), so a queue entry stays the exception;
 #   insult (warns the member): precision-oriented: the lowest threshold with validation precision >= 0.85;
 #   toxicity, obscene, severe_toxicity: the model's recommended threshold (they log, or queue the gravest).
 POLICY_RULES = {
-    "identity_attack": ("recall", 0.85, 0.08),
-    "threat": ("recall", 0.85, 0.08),
+    "identity_attack": ("recall", 0.85, 0.05),
+    "threat": ("recall", 0.85, 0.05),
     "insult": ("precision", 0.85, None),
 }
 
