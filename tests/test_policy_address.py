@@ -126,3 +126,40 @@ def test_a_reply_addresses_its_target_unless_the_insult_is_about_someone_else() 
     assert addresses_someone("his advisors are morons", is_reply=True) is False
     assert addresses_someone("he's an idiot", is_reply=True) is False
     assert addresses_someone("Don't be such an idiot", is_reply=True) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They don't need a commercial code to use someone's satellite signal. Dumbass.",
+        "Idiot!",
+        "You clearly never read the treaty. Absolute moron.",
+        "Nobody said that, stop inventing quotes.\nStupid clown!!",
+    ],
+)
+def test_a_closing_bare_vocative_insult_addresses_the_reader(text: str) -> None:
+    assert addresses_someone(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Putin flew to Damascus again. What an idiot.",
+        "The ministry's plan failed within a week. Pathetic.",
+        "Assad thanked Moscow once more. Puppet!",
+        "Dumbass comments from the senator again",
+    ],
+)
+def test_a_closing_jeer_or_adjective_is_not_a_vocative(text: str) -> None:
+    assert not addresses_someone(text)
+
+
+@pytest.mark.parametrize("text", ["y0u are an idiot", "youuuu moron", "yu clown", "YOOOU are a liar"])
+def test_a_disguised_second_person_still_counts(text: str) -> None:
+    assert addresses_someone(text)
+
+
+def test_a_bare_vocative_check_reads_only_the_tail() -> None:
+    long = "word " * 20000 + ". Idiot."
+    assert addresses_someone(long)
+    assert not addresses_someone("Idiot. " + "the weather is fine " * 5000)

@@ -6,7 +6,8 @@ third party. The policy treats the two differently (``unaddressed_insults`` in c
 
 The rule, first match wins:
 
-1. the message mentions a member: addressed;
+1. the message mentions a member, or closes with a bare vocative insult ("... Dumbass.", "Idiot!"): a
+   sentence of insult words alone at the end of a comment speaks to the reader it answers: addressed;
 2. a clause holds a common insult word: addressed when, in such a clause, the party named closest
    before the insult (or, with none before it, closest after) is the second person ("you stupid cow",
    but not "if you ask me the senator is a moron"), or when the message is a reply and no such clause
@@ -23,9 +24,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
+# "you" also when disguised: "y0u", "yu", "youuuu", "yooou" (possessive runs keep it linear).
+_YOU = r"y++[o0]*+u++"
 _SECOND_PERSON = re.compile(
-    r"(?<![\w'’])(?:you|your|yours|yourself|yourselves|you're|youre|you’re|you've|you’ve|you'll|you’ll"
-    r"|you'd|you’d|ya|u|ur|y'all|y’all|yall|thou|thee|thy)(?![\w'’]|\.\w)",
+    rf"(?<![\w'’])(?:{_YOU}(?:r++|rs|rself|rselves|'re|re|’re|'ve|’ve|'ll|’ll|'d|’d)?"
+    r"|ya|u|ur|y'all|y’all|yall|thou|thee|thy)(?![\w'’]|\.\w)",
     re.IGNORECASE,
 )
 
@@ -58,8 +61,23 @@ _INSULT = re.compile(rf"(?<![\w'’])(?:{_INSULT_WORDS})(?![\w'’])", re.IGNORE
 _SUBJECT_OF_VERB = re.compile(
     r"\s*(?:'s|’s|'re|’re)(?!\w)|\s+(?:is|was|are|were|seems|looks|sounds|thinks|has|had)\b", re.IGNORECASE
 )
-_YOU_BEFORE = re.compile(r"(?<![\w'’])(?:you|ya|u|y'all|y’all|yall)$", re.IGNORECASE)
-_YOU_LONGEST = len("y'all")
+_YOU_BEFORE = re.compile(rf"(?<![\w'’])(?:{_YOU}|ya|u|y'all|y’all|yall)$", re.IGNORECASE)
+_YOU_LONGEST = 24  # how far back to look for "you" (room for "youuuuu")
+# A closing sentence of one to three words ending in an insult for a person: "Dumbass.", "Idiot!",
+# "Absolute moron." Adjectives alone ("Pathetic.") and political jeers ("Puppet.", "Traitor.") judge a
+# thing or a public figure and do not count. Only the last ``_TAIL`` characters are read.
+_PERSON_INSULTS = (
+    "idiot|idiots|moron|morons|dumbass|fool|fools|clown|clowns|liar|liars|loser|losers|retard|imbecile|"
+    "imbeciles|cretin|cretins|buffoon|buffoons|jerk|jerks|bitch|bastard|asshole|assholes|coward|cowards|"
+    "hypocrite|hypocrites|troll|trolls|shill|shills|donkey|dick|prick|twat|wanker|cunt|halfwit|dimwit|"
+    "dolt|nitwit|numpty|muppet"
+)
+_BARE_MODIFIER = rf"(?:{_INSULT_WORDS}|absolute|total|complete|utter|fucking|bloody|damn|big|silly|you)"
+_BARE_VOCATIVE = re.compile(
+    rf"(?:^|[.!?…;:]\s+|\n\s*)(?:{_BARE_MODIFIER}\s+){{0,2}}(?:{_PERSON_INSULTS})\s*[.!?…]*\s*$",
+    re.IGNORECASE,
+)
+_TAIL = 80
 
 
 def _insult_clauses(text: str) -> list[str]:
@@ -127,9 +145,14 @@ def _aims_at_second_person(clause: str) -> bool:
     return False
 
 
+def closes_with_bare_insult(text: str) -> bool:
+    """Whether ``text`` ends with a sentence of insult words alone ("... Dumbass.", "Idiot!")."""
+    return _BARE_VOCATIVE.search(text[-_TAIL:].rstrip()) is not None
+
+
 def addresses_someone(text: str, *, mentions: int = 0, is_reply: bool = False) -> bool:
     """True when ``text`` speaks to someone in the conversation (see the module docstring)."""
-    if mentions > 0:
+    if mentions > 0 or closes_with_bare_insult(text):
         return True
     clauses = _insult_clauses(text)
     if clauses:
