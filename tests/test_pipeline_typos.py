@@ -81,3 +81,20 @@ def test_pipeline_repairs_after_merging_spaced_letters() -> None:
 def test_seed_thread_words_are_untouched() -> None:
     lines = SEED.read_text(encoding="utf-8").splitlines()
     assert [repair_typos(line) for line in lines] == lines
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("you thiis clown", "you this clown"),
+        ("I agreee with youu", "I agree with you"),
+        ("the minisster lied", "the minister lied"),
+    ],
+)
+def test_one_doubled_letter_is_undone_when_a_vocabulary_word_remains(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Pres.Putin met Assad", "no tomorrow for the squatters", "Hassan spoke"])
+def test_names_and_inflections_keep_their_doubled_letters(text: str) -> None:
+    assert normalize(text) == text

@@ -132,6 +132,20 @@ def _candidates(word: str, *, groups_only: bool = False) -> set[str]:
     return found
 
 
+def _undouble(word: str) -> str | None:
+    """The one known word left when one letter of a doubled pair goes (``thiis`` -> ``this``), if any.
+
+    ``word`` is lower case and not itself a known word. The result must be a vocabulary word as it
+    stands, not an inflection ("squatters" must not become "squaters"). Several or none: ``None``."""
+    vocabulary = _vocabulary()
+    found = {
+        word[:i] + word[i + 1 :]
+        for i in range(1, len(word))
+        if word[i] == word[i - 1] and word[:i] + word[i + 1 :] in vocabulary
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def repair_typos(text: str) -> str:
     """Put back the letter a disguised lexicon word lost (or unswap two letters); see the module doc."""
     vocabulary = _vocabulary()
@@ -150,6 +164,9 @@ def repair_typos(text: str) -> str:
         if is_known_word(lower):
             return token
         capitalised = token[0].isupper() and not token.isupper()
+        undoubled = None if token[0].isupper() else _undouble(lower)  # names: Assad is not "asad"
+        if undoubled is not None:
+            return undoubled
         if capitalised and len(token) < _MIN_TARGET:
             return token  # a short name (Ilam, Asan, Isam) is more likely a name than a disguise
         found = _candidates(lower, groups_only=capitalised)
