@@ -1,0 +1,62 @@
+"""Evidence: the words that carried each fired label of an acted-on message (see :mod:`.occlusion`).
+
+Computed only for messages the policy acted on, after the decision: never for an unflagged message.
+:func:`explain` is blocking (the replay); :func:`aexplain` scores through an async ``score_many`` (the
+bot's micro-batcher), so the work runs in the scorer's worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.explain.occlusion import (
+    Evidence,
+    OcclusionPlan,
+    evidence_dicts,
+    evidence_from,
+    plan_evidence,
+    words,
+)
+from bot.scoring.base import ScorerBackend, Scores, ScoringError
+
+__all__ = [
+    "Evidence",
+    "OcclusionPlan",
+    "aexplain",
+    "evidence_dicts",
+    "evidence_from",
+    "explain",
+    "plan_evidence",
+    "words",
+]
+
+
+def _scored(plan: OcclusionPlan, scores: Sequence[Scores]) -> tuple[Evidence, ...]:
+    if len(scores) != len(plan.texts):
+        raise ScoringError(f"the scorer returned {len(scores)} scores for {len(plan.texts)} texts")
+    return plan.evidence(scores)
+
+
+def explain(
+    backend: ScorerBackend, chunks: Sequence[str], chunk_scores: Sequence[Scores], labels: Sequence[str]
+) -> tuple[Evidence, ...]:
+    """Blocking: the evidence for ``labels``, scored in one backend call. Run it off the event loop."""
+    plan = plan_evidence(chunks, chunk_scores, labels)
+    if not plan.targets:
+        return ()
+    return _scored(plan, backend.score(plan.texts) if plan.texts else [])
+
+
+async def aexplain(
+    score_many: Callable[[list[str]], Awaitable[Sequence[Scores]]],
+    chunks: Sequence[str],
+    chunk_scores: Sequence[Scores],
+    labels: Sequence[str],
+) -> tuple[Evidence, ...]:
+    """The evidence for ``labels``, every text scored by one ``score_many`` call (the batcher's); the
+    texts are cut in a worker thread (a chunk of long words makes long variants)."""
+    plan = await asyncio.to_thread(plan_evidence, chunks, chunk_scores, labels)
+    if not plan.targets:
+        return ()
+    return _scored(plan, list(await score_many(plan.texts)) if plan.texts else [])
