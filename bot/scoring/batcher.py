@@ -1,63 +1,124 @@
 """Micro-batching in front of a blocking backend, for the bot's event loop.
 
-Callers ``await score(text)``; a collector task gathers up to ``max_batch`` texts, waiting at most
-``max_wait_ms`` after the first one, and runs ``backend.score(batch)`` in a worker thread, never on the
-loop. The queue is bounded: when it is full ``score`` raises :class:`Overloaded` at once (never a
-silent drop). When a batch fails, its halves are scored again, and so on down to single texts, so a
-backend failure fails only the texts that cause it (each caller gets a ``ScoringError``) and their
-batch-mates are still scored: a backend that fails on everything costs ``2n - 1`` calls for a batch
-of ``n`` before each caller has its error.
+Callers ``await score(text)`` (or ``score_many(texts)``, admitted all or none); one collector task
+hands batches of at most ``max_batch`` texts to ``backend.score`` in a worker thread, never on the loop,
+one batch at a time: texts that arrive while the backend is busy form the next batch.
+
+**Adaptive wait.** When the backend is idle and fewer than ``max_batch`` texts wait, the collector
+waits for company only when it helps: while the arrival rate is unknown (fewer than 8 texts seen) it
+waits up to ``max_wait_ms`` after the first text arrived; once it is known, it flushes at once when the
+next text is not expected within that time, and otherwise waits at most two mean gaps for it. A text
+that already waited ``max_wait_ms`` (the backend was busy) is never held back further.
+
+**Batches shaped by length.** When more than ``max_batch`` texts wait, the oldest ``4 * max_batch``
+are sorted by length and cut into balanced batches of neighbours, run oldest batch first, so a long
+text does not make a batch of short ones pad to its length; every text of that window is scored before
+any text that arrived after it. Within a batch the texts keep their arrival order.
+
+**Bounded by projected wait.** :class:`~bot.scoring.cost.BatchCost` fits the cost of recent backend
+calls; with ``max_projected_wait_ms`` set, a text whose projected wait (the batch in the backend, every
+text ahead of it, and itself) exceeds it is refused at once with :class:`Overloaded` (never a silent
+drop), so a caller can answer another way instead of waiting. ``max_queue`` remains as a hard cap on
+the number of waiting texts (memory), ``Overloaded`` too.
+
+**A text fails alone.** When a batch fails, its halves are scored again, and so on down to single
+texts, so a backend failure fails only the texts that cause it (each caller gets a ``ScoringError``)
+and their batch-mates are still scored: a backend that fails on everything costs ``2n - 1`` calls for a
+batch of ``n`` before each caller has its error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from bot.scoring.base import ScorerBackend, Scores, ScoringError
+from bot.scoring.base import ScoringError
+from bot.scoring.cost import ArrivalRate, BatchCost
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+SHAPE_WINDOW_BATCHES = 4
+"""How many batches' worth of the oldest waiting texts are sorted by length together."""
+
+ROOM_SHARE = 0.25
+"""The batcher has room for deferred work (re-scores) while what waits is under this share of its bound."""
+
 
 class Overloaded(ScoringError):  # noqa: N818 - the name the bot and the brief use
-    """The batcher's queue is full: the message was not scored (the caller decides what to do)."""
+    """The batcher cannot take the text in time: it was not queued (the caller decides what to do).
 
-    def __init__(self, queue_depth: int, max_queue: int) -> None:
+    ``projected_wait_s`` is set when the projected wait was over ``max_wait_s``; otherwise the queue
+    held ``max_queue`` texts already."""
+
+    def __init__(
+        self,
+        queue_depth: int,
+        max_queue: int,
+        *,
+        projected_wait_s: float | None = None,
+        max_wait_s: float | None = None,
+    ) -> None:
         self.queue_depth = queue_depth
         self.max_queue = max_queue
-        super().__init__(
-            f"scoring queue is full ({queue_depth}/{max_queue} waiting): message not scored, try later"
-        )
+        self.projected_wait_s = projected_wait_s
+        self.max_wait_s = max_wait_s
+        if projected_wait_s is not None and max_wait_s is not None:
+            message = (
+                f"scoring queue would take {projected_wait_s:.2f} s for this text (limit {max_wait_s:.2f} s, "
+                f"{queue_depth} waiting): not queued, try later"
+            )
+        else:
+            message = (
+                f"scoring queue is full ({queue_depth}/{max_queue} waiting): message not scored, try later"
+            )
+        super().__init__(message)
 
 
 class BatcherClosedError(ScoringError):
     """``score`` was called on a batcher that is not running (not started, or closed)."""
 
 
+_sequence = itertools.count()
+
+
 @dataclass(slots=True)
-class _Item:
+class _Item(Generic[T]):
     text: str
-    future: asyncio.Future[Scores]
+    future: asyncio.Future[T]
     enqueued: float = field(default_factory=time.perf_counter)
+    seq: int = field(default_factory=lambda: next(_sequence))
 
 
-class MicroBatcher:
-    """Collects texts into batches for ``backend.score``; see the module docstring."""
+class MicroBatcher(Generic[T]):
+    """Collects texts into batches for ``backend.score``; see the module docstring.
+
+    ``backend`` is any object whose blocking ``score(texts)`` returns one result per text (a
+    :class:`~bot.scoring.base.ScorerBackend` returns ``Scores``). ``max_projected_wait_ms=None`` (the
+    default) bounds the queue by ``max_queue`` only; the bot's front sets it (:mod:`bot.scoring.front`).
+    """
 
     def __init__(
         self,
-        backend: ScorerBackend,
+        backend: Any,
         *,
         max_batch: int = 32,
         max_wait_ms: float = 10,
         max_queue: int = 1024,
+        max_projected_wait_ms: float | None = None,
         executor: Executor | None = None,
         latency_window: int = 1024,
+        initial_item_ms: float = 10.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -65,22 +126,37 @@ class MicroBatcher:
             raise ValueError("max_queue must be at least 1")
         if max_wait_ms < 0:
             raise ValueError("max_wait_ms must not be negative")
+        if max_projected_wait_ms is not None and max_projected_wait_ms <= 0:
+            raise ValueError("max_projected_wait_ms must be positive (or None)")
         self.backend = backend
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self.max_queue = max_queue
+        self.max_projected_wait = None if max_projected_wait_ms is None else max_projected_wait_ms / 1000
         self._executor = executor
         self._own_executor = executor is None
-        self._queue: asyncio.Queue[_Item] | None = None
+        self._pending: deque[_Item[T]] = deque()
+        self._planned: deque[list[_Item[T]]] = deque()
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._accepting = False
+        self._closing = False
+        self._in_flight: tuple[int, float] | None = None
         self._latencies: deque[float] = deque(maxlen=latency_window)
+        self.cost = BatchCost(initial_item_s=initial_item_ms / 1000)
+        """The fitted cost of a backend call (drives the projected wait)."""
+        self.arrivals = ArrivalRate()
         self.scored_total = 0
         self.failed_total = 0
         self.rejected_total = 0
+        """Texts refused with ``Overloaded``."""
         self.batches_total = 0
         self.split_batches_total = 0
         """Failed backend calls that were split in two to find the text that fails."""
+        self.early_flushes_total = 0
+        """Batches sent before ``max_wait_ms`` because no other text was expected in time."""
+        self.shaped_windows_total = 0
+        """Times the waiting texts were sorted by length into several batches."""
 
     # --- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -90,7 +166,8 @@ class MicroBatcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warden-scorer")
             self._own_executor = True
-        self._queue = asyncio.Queue(maxsize=self.max_queue)
+        self._wake = asyncio.Event()
+        self._closing = False
         self._accepting = True
         self._task = asyncio.create_task(self._run(), name="warden-micro-batcher")
 
@@ -98,13 +175,13 @@ class MicroBatcher:
         """Stop accepting texts; with ``drain`` score what is queued first, else fail it with
         ``BatcherClosedError``. Waits for the collector and shuts down an executor the batcher created."""
         self._accepting = False
-        task, queue = self._task, self._queue
-        if task is not None and queue is not None and not task.done():
+        task = self._task
+        if task is not None and not task.done():
             if not drain:
-                self._fail_queued(
-                    queue, BatcherClosedError("scoring batcher closed before this message was scored")
-                )
-            await queue.put(_Item(text="", future=_SENTINEL_FUTURE))  # wake up and stop
+                self._fail_queued(BatcherClosedError("scoring batcher closed before this message was scored"))
+            self._closing = True
+            assert self._wake is not None
+            self._wake.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._task = None
@@ -112,7 +189,7 @@ class MicroBatcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    async def __aenter__(self) -> MicroBatcher:
+    async def __aenter__(self) -> MicroBatcher[T]:
         await self.start()
         return self
 
@@ -120,28 +197,52 @@ class MicroBatcher:
         await self.close()
 
     # --- scoring ---------------------------------------------------------------------------------------
-    async def score(self, text: str) -> Scores:
-        """Scores for ``text``; raises ``Overloaded`` when the queue is full, ``ScoringError`` when the
-        backend fails on this text (scored alone: a batch-mate's failure is not this text's)."""
-        if not self._accepting or self._queue is None:
-            raise BatcherClosedError("scoring batcher is not running (call start() first)")
-        future: asyncio.Future[Scores] = asyncio.get_running_loop().create_future()
-        try:
-            self._queue.put_nowait(_Item(text=text, future=future))
-        except asyncio.QueueFull:
-            self.rejected_total += 1
-            raise Overloaded(self._queue.qsize(), self.max_queue) from None
+    async def score(self, text: str) -> T:
+        """The backend's result for ``text``; raises ``Overloaded`` when it cannot be taken in time,
+        ``ScoringError`` when the backend fails on this text (scored alone: a batch-mate's failure is
+        not this text's)."""
+        (future,) = self._admit([text])
         return await future
 
-    async def score_many(self, texts: list[str]) -> list[Scores]:
-        """Score several texts (e.g. the chunks of one message) concurrently through the batcher."""
-        return list(await asyncio.gather(*(self.score(text) for text in texts)))
+    async def score_many(self, texts: Sequence[str]) -> list[T]:
+        """Results for several texts (e.g. the chunks of one message), admitted together: either all are
+        queued or ``Overloaded`` is raised and none is. Raises the first text's error when one fails."""
+        if not texts:
+            return []
+        futures = self._admit(list(texts))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return list(results)  # type: ignore[arg-type]
+
+    def projected_wait_s(self, extra: int = 0) -> float:
+        """Seconds until ``extra`` more texts queued now would be scored: what is left of the batch in the
+        backend, plus every waiting text, plus them (from :attr:`cost`)."""
+        running = 0.0
+        if self._in_flight is not None:
+            items, started = self._in_flight
+            running = max(0.0, self.cost.batch_seconds(items) - (time.perf_counter() - started))
+        return running + self.cost.drain_seconds(self.queue_depth + extra, self.max_batch)
+
+    def has_room(self) -> bool:
+        """Whether deferred work (re-scores) may be queued now without crowding new texts out: the
+        projected wait is under :data:`ROOM_SHARE` of ``max_projected_wait_ms`` (without one: the
+        waiting texts under that share of ``max_queue``)."""
+        if self.max_projected_wait is not None:
+            return self.projected_wait_s(extra=1) <= ROOM_SHARE * self.max_projected_wait
+        return self.queue_depth < ROOM_SHARE * self.max_queue
 
     # --- stats -----------------------------------------------------------------------------------------
     @property
     def queue_depth(self) -> int:
-        """Texts waiting to be batched."""
-        return self._queue.qsize() if self._queue is not None else 0
+        """Texts waiting to be batched (not counting the batch in the backend)."""
+        return len(self._pending) + sum(len(batch) for batch in self._planned)
+
+    @property
+    def busy(self) -> bool:
+        """A batch is in the backend."""
+        return self._in_flight is not None
 
     @property
     def running(self) -> bool:
@@ -164,36 +265,97 @@ class MicroBatcher:
             "count": float(len(ordered)),
         }
 
-    # --- internals -------------------------------------------------------------------------------------
-    async def _run(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
+    # --- admission -------------------------------------------------------------------------------------
+    def _admit(self, texts: list[str]) -> list[asyncio.Future[T]]:
+        if not self._accepting or self._wake is None:
+            raise BatcherClosedError("scoring batcher is not running (call start() first)")
+        depth = self.queue_depth
+        if depth + len(texts) > self.max_queue:
+            self.rejected_total += len(texts)
+            raise Overloaded(depth, self.max_queue)
+        if self.max_projected_wait is not None:
+            projected = self.projected_wait_s(extra=len(texts))
+            if projected > self.max_projected_wait:
+                self.rejected_total += len(texts)
+                raise Overloaded(
+                    depth, self.max_queue, projected_wait_s=projected, max_wait_s=self.max_projected_wait
+                )
         loop = asyncio.get_running_loop()
-        stopping = False
-        while not stopping:
-            first = await queue.get()
-            if first.future is _SENTINEL_FUTURE:
-                break
-            batch = [first]
-            deadline = loop.time() + self.max_wait
-            while len(batch) < self.max_batch:
-                try:
-                    item = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        item = await asyncio.wait_for(queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                if item.future is _SENTINEL_FUTURE:
-                    stopping = True  # score what we have, then stop (the queue before it is drained)
-                    break
-                batch.append(item)
+        now = time.perf_counter()
+        futures: list[asyncio.Future[T]] = []
+        for text in texts:
+            future: asyncio.Future[T] = loop.create_future()
+            self._pending.append(_Item(text=text, future=future, enqueued=now))
+            self.arrivals.observe(now)
+            futures.append(future)
+        self._wake.set()
+        return futures
+
+    # --- the collector ---------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await self._next_batch()
+            if batch is None:
+                return
             await self._run_batch(loop, batch)
 
-    async def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Item]) -> None:
+    async def _next_batch(self) -> list[_Item[T]] | None:
+        """The next batch to run (the backend is idle now); ``None`` once closing and nothing waits."""
+        if self._planned:
+            return self._planned.popleft()
+        wake = self._wake
+        assert wake is not None
+        while not self._pending:
+            if self._closing:
+                return None
+            wake.clear()
+            await wake.wait()
+        if len(self._pending) < self.max_batch and not self._closing:
+            await self._wait_for_company(wake)
+        if len(self._pending) > self.max_batch:
+            self._plan_by_length()
+            return self._planned.popleft()
+        batch = list(self._pending)
+        self._pending.clear()
+        return batch
+
+    async def _wait_for_company(self, wake: asyncio.Event) -> None:
+        """Hold a short batch while more texts are expected within ``max_wait`` of the oldest's arrival."""
+        deadline = self._pending[0].enqueued + self.max_wait
+        while len(self._pending) < self.max_batch and not self._closing:
+            now = time.perf_counter()
+            remaining = deadline - now
+            if remaining <= 0:
+                return
+            gap = self.arrivals.mean_gap(now)
+            if gap is not None and gap > remaining:
+                self.early_flushes_total += 1  # nobody is expected in time: do not make them wait
+                return
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), remaining if gap is None else min(remaining, 2 * gap))
+            except TimeoutError:
+                if gap is not None:
+                    self.early_flushes_total += 1  # the expected text did not come
+                    return
+
+    def _plan_by_length(self) -> None:
+        """Sort the oldest waiting texts by length and cut them into balanced batches of neighbours."""
+        size = min(len(self._pending), SHAPE_WINDOW_BATCHES * self.max_batch)
+        window = [self._pending.popleft() for _ in range(size)]
+        calls = math.ceil(size / self.max_batch)
+        per_call = math.ceil(size / calls)
+        by_length = sorted(window, key=lambda item: (len(item.text), item.seq))
+        groups = [
+            sorted(by_length[start : start + per_call], key=lambda item: item.seq)
+            for start in range(0, size, per_call)
+        ]
+        groups.sort(key=lambda group: group[0].seq)  # the batch holding the oldest text goes first
+        self._planned.extend(groups)
+        self.shaped_windows_total += 1
+
+    async def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Item[T]]) -> None:
         live = [item for item in batch if not item.future.done()]  # cancelled callers are skipped
         if not live:
             return
@@ -201,16 +363,19 @@ class MicroBatcher:
         await self._score_items(loop, live)
 
     async def _score_items(
-        self, loop: asyncio.AbstractEventLoop, items: list[_Item], *, whole_batch: bool = True
+        self, loop: asyncio.AbstractEventLoop, items: list[_Item[T]], *, whole_batch: bool = True
     ) -> None:
         """One backend call for ``items``; when it fails, each half is scored on its own (recursively), so
         only a text the backend fails on alone gets the error."""
         texts = [item.text for item in items]
+        started = time.perf_counter()
+        self._in_flight = (len(texts), started)
         try:
             results = await loop.run_in_executor(self._executor, self.backend.score, texts)
             if len(results) != len(texts):
                 raise ScoringError(f"backend returned {len(results)} scores for {len(texts)} texts")
         except Exception as exc:
+            self._in_flight = None
             if len(items) > 1:
                 self.split_batches_total += 1
                 log.log(
@@ -233,28 +398,18 @@ class MicroBatcher:
                 items[0].future.set_exception(error)
             return
         now = time.perf_counter()
-        for item, scores in zip(items, results, strict=True):
+        self._in_flight = None
+        self.cost.observe(len(texts), now - started)
+        for item, result in zip(items, results, strict=True):
             if not item.future.done():
-                item.future.set_result(scores)
+                item.future.set_result(result)
             self._latencies.append(now - item.enqueued)
         self.scored_total += len(items)
 
-    @staticmethod
-    def _fail_queued(queue: asyncio.Queue[_Item], error: ScoringError) -> None:
-        while True:
-            try:
-                item = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            if item.future is not _SENTINEL_FUTURE and not item.future.done():
+    def _fail_queued(self, error: ScoringError) -> None:
+        waiting = [*self._pending, *itertools.chain.from_iterable(self._planned)]
+        self._pending.clear()
+        self._planned.clear()
+        for item in waiting:
+            if not item.future.done():
                 item.future.set_exception(error)
-
-
-class _Sentinel:
-    """Marks the stop item in the queue (compared by identity)."""
-
-    def done(self) -> bool:
-        return True
-
-
-_SENTINEL_FUTURE: asyncio.Future[Scores] = _Sentinel()  # type: ignore[assignment]
