@@ -65,6 +65,9 @@ class DecisionEvent:
     extra: dict[str, Any] = field(default_factory=dict)
     case_number: int | None = None
     queue_entry_id: int | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    """The words that carried each fired label, as ``{"text", "label", "weight"}`` dicts
+    (:mod:`bot.explain`): computed for a decision with an action above ``none``, empty otherwise."""
 
     @property
     def action(self) -> str:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.events import DecisionEvent
+from bot.explain.occlusion import evidence_from
 from bot.moderation.decision_acts import ACTED_DECISIONS, decision_reason
 from bot.moderation.text import excerpt
 from bot.policy.decision import Action
@@ -75,4 +76,5 @@ def queue_draft(event: DecisionEvent) -> QueueDraft | None:
         excerpt=excerpt(event.content, STORED_EXCERPT_CHARS),
         labels=_labels(event.decision),
         jump_url=event.jump_url,
+        evidence=evidence_from(event.evidence),
     )

@@ -207,9 +207,9 @@ class ScoreRepository:
             scores = db.execute(
                 "DELETE FROM message_scores WHERE guild_id = ? AND author_id = ?", [guild_id, user_id]
             ).rowcount
-            excerpts = db.execute(
-                "UPDATE queue_entries SET excerpt = NULL "
-                "WHERE guild_id = ? AND author_id = ? AND excerpt IS NOT NULL",
+            excerpts = db.execute(  # the evidence is the member's words too
+                "UPDATE queue_entries SET excerpt = NULL, evidence = '[]' "
+                "WHERE guild_id = ? AND author_id = ? AND (excerpt IS NOT NULL OR evidence != '[]')",
                 [guild_id, user_id],
             ).rowcount
             reasons = db.execute(

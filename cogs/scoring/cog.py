@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import discord
 from discord.ext import commands, tasks
 
 from bot.events import DecisionEvent
+from bot.explain import Evidence, aexplain, evidence_dicts, score_many_of
 from bot.moderation.decision_records import case_draft, queue_draft
 from bot.moderation.ordering import KeyedTurns, Turn
 from bot.pipeline import prepare
@@ -194,6 +196,7 @@ class ScoringCog(WardenCog):
             now=now,
             addressed=addressed,
         )
+        evidence = await self._evidence(message, prepared.chunks, chunk_scores, decision)
         event = DecisionEvent(
             guild_id=guild_id,
             channel_id=message.channel.id,
@@ -207,6 +210,7 @@ class ScoringCog(WardenCog):
             dry_run=decision.dry_run,
             edited=edited,
             content=message.content,
+            evidence=evidence_dicts(evidence),
         )
         # The score, the automatic case and the queue entry commit together (a crash leaves all of them
         # or none); the case is acted on and the entry posted from the ids the event then carries.
@@ -237,6 +241,28 @@ class ScoringCog(WardenCog):
         await services.infractions.apply_decision(event)
         self.bot.dispatch_decision(event)
         return decision
+
+    async def _evidence(
+        self,
+        message: discord.Message,
+        chunks: Sequence[str],
+        chunk_scores: Sequence[Scores],
+        decision: Decision,
+    ) -> tuple[Evidence, ...]:
+        """The words behind the fired labels of a flagged message (one batch through the scorer front);
+        nothing for an unflagged one. Never raises: a message without evidence is still acted on."""
+        if decision.action is Action.NONE:
+            return ()
+        try:
+            return await aexplain(score_many_of(self.services.scorer), chunks, chunk_scores, decision.labels)
+        except Exception as error:
+            log.warning(
+                "message %s in guild %s: no evidence (%s)",
+                message.id,
+                message.guild.id if message.guild else "?",
+                type(error).__name__,
+            )
+            return ()
 
     async def _queues_in(self, guild_id: int) -> bool:
         """Whether the mod queue takes this server's decisions (loaded, and switched on there)."""
