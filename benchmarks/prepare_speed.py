@@ -77,6 +77,7 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     "leet_tokens": _repeat("1d10t "),
     "leet_run": _repeat("1d10t"),
     "masks": _repeat("f*ck "),
+    "masks_in_one_token": _repeat("#**idiot"),
     "stars": _repeat("*"),
     "dollars_ats": _repeat("$@"),
     "stretched_letter": _repeat("a"),
@@ -137,7 +138,7 @@ def measure(repeat: int = 5) -> list[dict[str, float | str | bool]]:
     rows: list[dict[str, float | str | bool]] = []
     for name, build in PATTERNS.items():
         small_ms = _best_ms(build(SMALL), repeat)
-        large_ms = _best_ms(build(LARGE), max(1, repeat // 2))
+        large_ms = _best_ms(build(LARGE), repeat)
         # Sub-millisecond inputs are dominated by fixed costs; a ratio there means nothing.
         ratio = large_ms / max(small_ms, 0.5)
         ok = ratio <= MAX_RATIO and small_ms <= MAX_SMALL_MS
