@@ -57,10 +57,11 @@ def test_the_embedded_scorer_takes_unprepared_text_with_lone_surrogates(embedded
     texts = ["hello \ud800 there", "you are an id\udfffiot", "\ud800", "ordinary text"]
     scores = embedded.score(texts)
     assert len(scores) == 4
-    assert scores[0] == embedded.score(["hello there"])[0]
-    assert scores[1] == embedded.score(["you are an idiot"])[0]
+    # The same as the text without them (up to float rounding: batch-mates pad the encoder's batch).
+    expected = embedded.score(["hello there", "you are an idiot", "", "ordinary text"])
+    for got, want in zip(scores, expected, strict=True):
+        assert got.as_dict() == pytest.approx(want.as_dict(), abs=1e-4)
     assert scores[2] == Scores.zeros()  # nothing left to score
-    assert scores[3] == embedded.score(["ordinary text"])[0]
 
 
 class _StrictModel:
