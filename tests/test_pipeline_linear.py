@@ -29,7 +29,8 @@ OLD_SPACED = re.compile(
 OLD_CLAUSE_BREAK = re.compile(
     r"[.!?;:,]+(?=\s|$)|[()\n]+|\s[-–—]\s|\b(?:but|and|while|whereas|because)\b", re.IGNORECASE
 )
-OLD_AFTER_YOU = re.compile(r"(?<![\w'’])(?:you|ya|u|y'all|y’all|yall)\s+$", re.IGNORECASE)
+# Searched from the clause start for every capitalised party ("you" as the address module spells it).
+OLD_AFTER_YOU = re.compile(rf"(?<![\w'’])(?:{address._YOU}|ya|u|y'all|y’all|yall)\s+$", re.IGNORECASE)
 OLD_RT = re.compile(r"(^|\s)RT\s*:?\s+(?=@|\S)")
 
 
@@ -116,7 +117,8 @@ def test_spaced_letters_merge_exactly_as_the_backtracking_pattern_did() -> None:
 def test_clause_breaks_and_addressing_decide_as_before() -> None:
     rng = random.Random(2)
     words = [
-        *("you", "You", "u", "ya", "y'all", "yall", "idiot", "moron", "Idiots", "he", "she", "they"),
+        *("you", "You", "u", "ya", "y'all", "yall", "y0u", "youuu", "yu", "idiot", "moron", "Idiots"),
+        *("he", "she", "they", "Dumbass"),
         *("the", "senator", "Trump", "is", "was", "'s", "’s", "are", "like", "and", "but", "I", "What"),
     ]
     gaps = [" ", " ", "  ", ", ", ". ", ".,", "!", "?", " - ", "\n", "(", ")", ";", "\x1c", "\u2003", "'"]
