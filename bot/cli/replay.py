@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from bot.explain import Evidence, evidence_dicts
 from bot.policy import PolicyConfigError, PolicySettings, load_default_policy, load_policy_file
 from bot.policy.decision import Action, Decision
 from bot.replay.engine import ReplayEngine, ReplayResult
@@ -46,6 +48,15 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """One line of at most ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def evidence_text(evidence: Sequence[Evidence], limit: int = 3) -> str:
+    """The table's evidence: the heaviest few words, each with its largest weight (``moron 0.73``);
+    which label each carried is in ``--json``."""
+    heaviest: dict[str, Evidence] = {}
+    for item in sorted(evidence, key=lambda item: -item.weight):
+        heaviest.setdefault(item.text.casefold(), item)
+    return ", ".join(f"{item.text} {item.weight:.2f}" for item in list(heaviest.values())[:limit])
 
 
 def short_reason(decision: Decision) -> str:
@@ -156,6 +167,7 @@ def _print_json(result: ReplayResult) -> None:
             "action": row.decision.action.value,
             "labels": list(row.decision.labels),
             "reason": row.decision.reason,
+            "evidence": evidence_dicts(row.evidence),
         }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
@@ -170,6 +182,7 @@ def _print_table(result: ReplayResult, policy: PolicySettings, *, only_flagged: 
     table.add_column("top labels", ratio=2)
     table.add_column("decision", no_wrap=True)
     table.add_column("reason", ratio=2)
+    table.add_column("evidence", ratio=2)
     for row in result.rows:
         action = row.decision.action
         if only_flagged and action is Action.NONE:
@@ -183,6 +196,7 @@ def _print_table(result: ReplayResult, policy: PolicySettings, *, only_flagged: 
             top,
             f"[{style}]{action.value}[/]",
             escape(short_reason(row.decision)),
+            escape(evidence_text(row.evidence)),
         )
     console.print(table)
     counts = ", ".join(f"{action.value} {result.action_counts.get(action.value, 0)}" for action in Action)

@@ -28,8 +28,26 @@ __all__ = [
     "evidence_from",
     "explain",
     "plan_evidence",
+    "score_many_of",
     "words",
 ]
+
+ScoreMany = Callable[[list[str]], Awaitable[Sequence[Scores]]]
+"""An async scorer of many prepared texts at once."""
+
+
+def score_many_of(front: object) -> ScoreMany:
+    """The scorer front's ``score_many`` (the micro-batcher's: the texts join its batches together),
+    else its one-text ``score`` for each text, awaited together."""
+    many = getattr(front, "score_many", None)
+    if callable(many):
+        return many  # type: ignore[no-any-return]
+    one = front.score  # type: ignore[attr-defined]
+
+    async def gathered(texts: list[str]) -> list[Scores]:
+        return list(await asyncio.gather(*(one(text) for text in texts)))
+
+    return gathered
 
 
 def _scored(plan: OcclusionPlan, scores: Sequence[Scores]) -> tuple[Evidence, ...]:
@@ -49,7 +67,7 @@ def explain(
 
 
 async def aexplain(
-    score_many: Callable[[list[str]], Awaitable[Sequence[Scores]]],
+    score_many: ScoreMany,
     chunks: Sequence[str],
     chunk_scores: Sequence[Scores],
     labels: Sequence[str],

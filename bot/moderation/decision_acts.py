@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.events import DecisionEvent
+from bot.explain.occlusion import evidence_from
 from bot.moderation.infraction_types import (
     ActionFailedError,
     ActionsProvider,
@@ -85,6 +86,7 @@ def decision_request(event: DecisionEvent) -> InfractionRequest | None:
         delete_message=action in (Action.DELETE, Action.TIMEOUT),
         scores={label: float(event.scores.get(label, 0.0)) for label in labels},
         case_number=event.case_number,
+        evidence=evidence_from(event.evidence),
     )
 
 

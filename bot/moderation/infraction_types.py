@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.explain.occlusion import Evidence
 from bot.storage.cases import Case, CaseType
 
 APPEAL_CHARS = 1000
@@ -56,7 +57,7 @@ class Notice:
 @dataclass(frozen=True, slots=True)
 class ModlogEntry:
     """A modlog line. ``event`` is ``opened``, ``pardoned`` or ``expired``; ``actor_id`` is who did it
-    (``None``: Warden, automatically)."""
+    (``None``: Warden, automatically); ``evidence`` the words that carried an automatic case's labels."""
 
     event: str
     case: Case
@@ -67,6 +68,7 @@ class ModlogEntry:
     timeout_minutes: int | None = None
     action_error: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
 
 
 class ModerationActions(Protocol):
@@ -115,6 +117,8 @@ class InfractionRequest:
     case_number: int | None = None
     """The case already recorded for this request with the decision's score
     (:class:`bot.storage.decisions.DecisionRepository`): applied instead of opening one."""
+    evidence: tuple[Evidence, ...] = ()
+    """The words that carried the decision's labels (:mod:`bot.explain`), shown in the modlog post."""
 
 
 @dataclass(frozen=True, slots=True)

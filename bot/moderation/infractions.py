@@ -223,6 +223,7 @@ class InfractionService(DecisionActing):
                 timeout_minutes=request.timeout_minutes,
                 action_error=action_error,
                 scores=dict(request.scores),
+                evidence=request.evidence if text else (),  # the member's words, like the excerpt
             ),
         )
 

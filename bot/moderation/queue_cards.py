@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.explain.render import evidence_lines
 from bot.moderation.queue_rules import APPEAL_ACTIONS, MESSAGE_ACTIONS, QueueAction, resolution_text
 from bot.moderation.text import excerpt
 from bot.storage.cases import Case
@@ -90,6 +91,10 @@ class EntryCard:
     resolved: bool
 
 
+EVIDENCE_FIELD = "Evidence"
+"""The card field naming the words that carried each label (removing the word lowers the label by the
+weight shown)."""
+
 SOURCE_TITLES: dict[QueueSource, str] = {
     QueueSource.AUTO: "Flagged message",
     QueueSource.REPORT: "Reported message",
@@ -127,6 +132,9 @@ def entry_card(entry: QueueEntry, case: Case | None = None) -> EntryCard:
         lines = score_lines(entry.scores)
         if lines:
             fields.append(CardField("Scores", "```\n" + "\n".join(lines) + "\n```", inline=False))
+        if entry.evidence:
+            shown = evidence_lines(entry.evidence, lambda word: safe_excerpt(word, 60))
+            fields.append(CardField(EVIDENCE_FIELD, "\n".join(shown), inline=False))
         if entry.reason:
             label = "Reporter's reason" if entry.source is QueueSource.REPORT else "Reason"
             fields.append(CardField(label, safe_excerpt(entry.reason, 500), inline=False))

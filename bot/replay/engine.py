@@ -6,9 +6,11 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from bot.explain import Evidence
+from bot.explain.pooled import ExplainItem, explain_many
 from bot.pipeline import PreparedText, prepare
 from bot.policy import AuthorHistory, PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
@@ -35,6 +37,10 @@ class ReplayRow:
     content: str
     scores: Scores
     decision: Decision
+    at: datetime = REPLAY_EPOCH
+    """When the message was sent (its timestamp, or its place after :data:`REPLAY_EPOCH`)."""
+    evidence: tuple[Evidence, ...] = ()
+    """The words that carried each fired label (acted-on messages only, see :mod:`bot.explain`)."""
 
 
 @dataclass(slots=True)
@@ -76,6 +82,7 @@ class _Prepared:
 class _Scored:
     pending: _Prepared
     scores: Scores
+    chunk_scores: tuple[Scores, ...] = ()
 
     @property
     def index(self) -> int:
@@ -101,12 +108,15 @@ class ReplayEngine:
 
     A message that fails on its own (preparation, scoring or policy) becomes a :class:`LineError` and
     the replay goes on; only a backend that can score nothing at all stops the run (its error is raised).
+    With ``evidence`` (the default) every message with an action above ``none`` gets its evidence,
+    computed after all decisions in pooled backend calls; unflagged messages cost nothing more.
     """
 
-    def __init__(self, backend: ScorerBackend, policy: PolicySettings) -> None:
+    def __init__(self, backend: ScorerBackend, policy: PolicySettings, *, evidence: bool = True) -> None:
         self.backend = backend
         self.policy = policy
         self.service = ScoringService(backend)
+        self.evidence = evidence
 
     def run(
         self,
@@ -128,13 +138,17 @@ class ReplayEngine:
 
         warnings_by_author: dict[str, list[datetime]] = defaultdict(list)
         rows: list[ReplayRow] = []
+        decided: list[_Scored] = []
         for item in scored:
             try:
                 rows.append(self._decide(item, warnings_by_author))
+                decided.append(item)
             except Exception as exc:
                 line = item.message.line
                 log.debug("replay line %d could not be decided", line, exc_info=True)
                 failed.append(LineError(line, f"could not be decided ({_failure(exc)}): skipped"))
+        if self.evidence:
+            rows = self._explain(rows, decided)
         elapsed = time.perf_counter() - started
         counts = Counter(row.decision.action.value for row in rows)
         return ReplayResult(
@@ -168,7 +182,10 @@ class ReplayEngine:
         has, means the backend itself is broken: its error is raised."""
         try:
             results = self.service.score_many([item.prepared for item in batch])
-            return [_Scored(item, result.scores) for item, result in zip(batch, results, strict=True)]
+            return [
+                _Scored(item, result.scores, result.chunk_scores)
+                for item, result in zip(batch, results, strict=True)
+            ]
         except Exception:
             log.debug("replay slice failed to score, retrying message by message", exc_info=True)
         out: list[_Scored] = []
@@ -182,7 +199,7 @@ class ReplayEngine:
                 first_error = first_error or exc
                 failed.append(LineError(line, f"could not be scored ({_failure(exc)}): skipped"))
                 continue
-            out.append(_Scored(item, result.scores))
+            out.append(_Scored(item, result.scores, result.chunk_scores))
         if first_error is not None and not out and nothing_scored_yet:
             raise first_error
         return out
@@ -212,4 +229,20 @@ class ReplayEngine:
             content=message.content,
             scores=item.scores,
             decision=decision,
+            at=now,
         )
+
+    def _explain(self, rows: list[ReplayRow], items: list[_Scored]) -> list[ReplayRow]:
+        """``rows`` with the evidence of every acted-on one (``items``: their scored messages)."""
+        flagged = [index for index, row in enumerate(rows) if row.decision.action is not Action.NONE]
+        if not flagged:
+            return rows
+        asks = [
+            ExplainItem(items[i].prepared.chunks, items[i].chunk_scores, rows[i].decision.labels)
+            for i in flagged
+        ]
+        found = explain_many(self.backend, asks)
+        out = list(rows)
+        for index, evidence in zip(flagged, found, strict=True):
+            out[index] = replace(rows[index], evidence=evidence)
+        return out

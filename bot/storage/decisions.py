@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.explain.occlusion import Evidence
 from bot.policy.decision import Decision
 from bot.policy.settings import PolicySettings
 from bot.scoring.base import Scores
@@ -49,13 +50,14 @@ class CaseDraft:
 
 @dataclass(frozen=True, slots=True)
 class QueueDraft:
-    """The mod queue entry a decision opens (``source="auto"``): the ``reason``, the stored ``excerpt``
-    and the fired ``labels``; the scores are the message's."""
+    """The mod queue entry a decision opens (``source="auto"``): the ``reason``, the stored ``excerpt``,
+    the fired ``labels`` and the ``evidence`` behind them; the scores are the message's."""
 
     reason: str
     excerpt: str | None = None
     labels: tuple[str, ...] = ()
     jump_url: str | None = None
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ class DecisionRepository:
                     labels=queue.labels,
                     reason=queue.reason,
                     now=now,
+                    evidence=queue.evidence,
                 )
         return RecordedDecision(
             score=score, case=opened, conflict=conflict, queue_entry=entry, queue_created=created

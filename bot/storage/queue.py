@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.explain.occlusion import Evidence, evidence_dicts, evidence_from
 from bot.scoring.base import Scores
 from bot.storage._common import dumps, from_db_time, loads, need_time, rows, to_db_time, utcnow
 from bot.storage.database import Database
@@ -47,7 +48,8 @@ class QueueSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class QueueEntry:
-    """One entry of the queue. ``queue_message_id`` is the queue channel's message carrying its buttons."""
+    """One entry of the queue. ``queue_message_id`` is the queue channel's message carrying its buttons;
+    ``evidence`` the words that carried each fired label of an automatic entry (empty otherwise)."""
 
     id: int
     guild_id: int
@@ -70,6 +72,7 @@ class QueueEntry:
     case_id: int | None
     queue_message_id: int | None
     created_at: datetime
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ def _entry(row: dict[str, object]) -> QueueEntry:
         case_id=row["case_id"],  # type: ignore[arg-type]
         queue_message_id=row["queue_message_id"],  # type: ignore[arg-type]
         created_at=need_time(row["created_at"]),  # type: ignore[arg-type]
+        evidence=evidence_from(loads(row.get("evidence"), [])),  # type: ignore[arg-type]
     )
 
 
@@ -139,6 +143,7 @@ class QueueRepository:
         reason: str = "",
         case_id: int | None = None,
         now: datetime | None = None,
+        evidence: Iterable[Evidence] = (),
     ) -> tuple[QueueEntry, bool]:
         """Queue a message (or an appeal) and return ``(entry, created)``.
 
@@ -162,8 +167,9 @@ class QueueRepository:
                 cursor = db.execute(
                     """
                     INSERT INTO queue_entries (guild_id, source, message_id, channel_id, author_id,
-                        reporter_id, jump_url, excerpt, scores, labels, reason, case_id, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        reporter_id, jump_url, excerpt, scores, labels, reason, case_id, created_at,
+                        evidence)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         guild_id,
@@ -179,6 +185,7 @@ class QueueRepository:
                         reason,
                         case_id,
                         to_db_time(now or utcnow()),
+                        dumps(evidence_dicts(list(evidence))),
                     ],
                 )
             except sqlite3.IntegrityError:  # another connection queued it between our check and insert

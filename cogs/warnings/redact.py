@@ -16,6 +16,7 @@ from bot.moderation.forget import (
     Redactions,
 )
 from bot.storage.posts import PostRepository, QuotingPost
+from cogs.warnings.render import EVIDENCE_FIELD
 
 if TYPE_CHECKING:
     from bot.client import WardenBot
@@ -24,14 +25,16 @@ log = logging.getLogger(__name__)
 
 QUOTE_FIELD = "Message"
 """The modlog embed field that quotes the member (:func:`cogs.warnings.render.modlog_embed`)."""
+QUOTING_FIELDS = frozenset({QUOTE_FIELD, EVIDENCE_FIELD})
+"""Every modlog field made of the member's words: the quote and the evidence."""
 
 
 def redacted_embed(embed: discord.Embed) -> discord.Embed:
     """``embed`` with the member's quoted text replaced (the other fields kept as they were)."""
     copy = discord.Embed.from_dict(embed.to_dict())
     for index, embed_field in enumerate(copy.fields):
-        if embed_field.name == QUOTE_FIELD:
-            copy.set_field_at(index, name=QUOTE_FIELD, value=REMOVED_TEXT, inline=False)
+        if embed_field.name in QUOTING_FIELDS:
+            copy.set_field_at(index, name=embed_field.name, value=REMOVED_TEXT, inline=False)
     return copy
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.explain.render import evidence_lines
 from bot.moderation.infraction_types import ModlogEntry, Notice
 from bot.storage.cases import Case, CaseType
 from cogs.common import quote_member_text
@@ -16,6 +17,8 @@ COLOURS = {
     CaseType.NOTE: discord.Colour.light_grey(),
 }
 FIELD_LIMIT = 1000
+EVIDENCE_FIELD = "Evidence"
+"""The words that carried the labels: the member's words, redacted with the quote by ``/warden forget``."""
 
 
 def _clip(text: str, limit: int = FIELD_LIMIT) -> str:
@@ -98,6 +101,9 @@ def modlog_embed(entry: ModlogEntry) -> discord.Embed:
             for label in entry.labels
         )
         embed.add_field(name="Labels", value=scores, inline=False)
+    if entry.evidence:
+        shown = evidence_lines(entry.evidence, lambda word: quote_member_text(word, 60))
+        embed.add_field(name=EVIDENCE_FIELD, value=_clip("\n".join(shown)), inline=False)
     if entry.excerpt:
         embed.add_field(name="Message", value=_clip("> " + quote_member_text(entry.excerpt)), inline=False)
     if case.jump_url:
