@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +20,11 @@ from bot.policy import PolicyConfigError, PolicySettings, load_default_policy, l
 from bot.policy.decision import Action, Decision
 from bot.replay.engine import ReplayEngine, ReplayResult
 from bot.replay.reader import ReadResult, ThreadReadError, read_thread
+from bot.replay.record import REPLAY_GUILD_ID, record_replay
 from bot.scoring.base import ScoringError
 from bot.scoring.registry import build_backend
+from bot.storage.database import Database
+from bot.storage.errors import DatabaseUnavailableError
 
 EXCERPT_CHARS = 160
 PROGRESS_MIN_MESSAGES = 200
@@ -99,6 +103,15 @@ def replay(
     only_flagged: Annotated[
         bool, typer.Option("--only-flagged", help="Table shows only messages with an action above none.")
     ] = False,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", help="Also record the run in this Warden database (scores, decisions, cases, queue)."
+        ),
+    ] = None,
+    guild: Annotated[
+        int, typer.Option("--guild", min=1, help="With --db: the server id the run is recorded under.")
+    ] = REPLAY_GUILD_ID,
 ) -> None:
     """Replay a thread offline and show, message by message, what Warden would have done."""
     err = Console(stderr=True, soft_wrap=True)
@@ -126,24 +139,76 @@ def replay(
             "checkpoint": checkpoint,
             "huggingface_config_path": hf_config,
         }
+    # an unusable --db is refused before the scoring, not after it
+    database = _open_database(db, err) if db is not None else None
     try:
-        scorer = build_backend(backend, **options)
-        if hasattr(scorer, "warm_up"):
-            scorer.warm_up()  # load time is not the replay's throughput
-        result = _run(ReplayEngine(scorer, policy), read, show_progress=not as_json, console=err)
-    except (ScoringError, ValueError) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1) from exc
-    for problem in result.failed:
-        err.print(f"[yellow]{escape(str(file))}: line {problem.line}[/] {escape(problem.message)}")
-    if not result.rows:
-        err.print(f"[red]error:[/] {escape(str(file))}: no line could be scored")
-        raise typer.Exit(1)
-
+        result = _score(backend, options, policy, read, file=file, as_json=as_json, console=err)
+        if database is not None:
+            _record(database, result, policy, source=str(file), guild_id=guild, console=err)
+    finally:
+        if database is not None:
+            database.close()
     if as_json:
         _print_json(result)
     else:
         _print_table(result, policy, only_flagged=only_flagged)
+
+
+def _score(
+    backend: str,
+    options: dict[str, object],
+    policy: PolicySettings,
+    read: ReadResult,
+    *,
+    file: Path,
+    as_json: bool,
+    console: Console,
+) -> ReplayResult:
+    """Build the backend and replay the thread; a clear error and exit 1 when nothing could be scored."""
+    try:
+        scorer = build_backend(backend, **options)
+        if hasattr(scorer, "warm_up"):
+            scorer.warm_up()  # load time is not the replay's throughput
+        result = _run(ReplayEngine(scorer, policy), read, show_progress=not as_json, console=console)
+    except (ScoringError, ValueError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    for problem in result.failed:
+        console.print(f"[yellow]{escape(str(file))}: line {problem.line}[/] {escape(problem.message)}")
+    if not result.rows:
+        console.print(f"[red]error:[/] {escape(str(file))}: no line could be scored")
+        raise typer.Exit(1)
+    return result
+
+
+def _open_database(path: Path, console: Console) -> Database:
+    """The Warden database at ``path`` (created and migrated when new), or a one-line error and exit 1."""
+    try:
+        return Database(path)
+    except DatabaseUnavailableError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+
+
+def _record(
+    database: Database,
+    result: ReplayResult,
+    policy: PolicySettings,
+    *,
+    source: str,
+    guild_id: int,
+    console: Console,
+) -> None:
+    """Record the run (one transaction); one line on stderr says what was stored."""
+    try:
+        recorded = record_replay(database, result, policy, source=source, guild_id=guild_id)
+    except sqlite3.Error as exc:
+        console.print(f"[red]error:[/] could not record the run ({escape(str(exc))}): nothing was stored")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"Recorded {recorded.messages} messages ({recorded.cases} cases, {recorded.queue_entries} queue "
+        f"entries) as server {recorded.guild_id}."
+    )
 
 
 def _run(engine: ReplayEngine, read: ReadResult, *, show_progress: bool, console: Console) -> ReplayResult:
