@@ -19,6 +19,7 @@ from bot.explain import Evidence, evidence_dicts
 from bot.policy import PolicyConfigError, PolicySettings, load_default_policy, load_policy_file
 from bot.policy.decision import Action, Decision
 from bot.replay.engine import ReplayEngine, ReplayResult
+from bot.replay.html_report import render_report
 from bot.replay.reader import ReadResult, ThreadReadError, read_thread
 from bot.replay.record import REPLAY_GUILD_ID, record_replay
 from bot.scoring.base import ScoringError
@@ -109,6 +110,12 @@ def replay(
             "--db", help="Also record the run in this Warden database (scores, decisions, cases, queue)."
         ),
     ] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Also write a self-contained HTML report (counts, histograms, evidence)."
+        ),
+    ] = None,
     guild: Annotated[
         int, typer.Option("--guild", min=1, help="With --db: the server id the run is recorded under.")
     ] = REPLAY_GUILD_ID,
@@ -139,12 +146,17 @@ def replay(
             "checkpoint": checkpoint,
             "huggingface_config_path": hf_config,
         }
+    if html_out is not None and not html_out.parent.is_dir():
+        err.print(f"[red]error:[/] {escape(str(html_out))}: no such folder for the report")
+        raise typer.Exit(1)
     # an unusable --db is refused before the scoring, not after it
     database = _open_database(db, err) if db is not None else None
     try:
         result = _score(backend, options, policy, read, file=file, as_json=as_json, console=err)
         if database is not None:
             _record(database, result, policy, source=str(file), guild_id=guild, console=err)
+        if html_out is not None:
+            _write_html(html_out, render_report(result, policy, source=file.name), console=err)
     finally:
         if database is not None:
             database.close()
@@ -179,6 +191,20 @@ def _score(
         console.print(f"[red]error:[/] {escape(str(file))}: no line could be scored")
         raise typer.Exit(1)
     return result
+
+
+def _write_html(path: Path, page: str, *, console: Console) -> None:
+    """Write the report whole or not at all (a temporary file renamed over ``path``)."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        reason = escape(exc.strerror or str(exc))
+        console.print(f"[red]error:[/] {escape(str(path))}: cannot write the report ({reason})")
+        raise typer.Exit(1) from exc
+    console.print(f"Report written to {escape(str(path))}.")
 
 
 def _open_database(path: Path, console: Console) -> Database:
