@@ -193,6 +193,17 @@ async def test_a_text_that_would_wait_too_long_is_refused_at_once() -> None:
     assert batcher.queue_depth == 0
 
 
+async def test_an_idle_batcher_takes_a_text_whatever_its_estimate() -> None:
+    backend = GatedBackend()
+    batcher = MicroBatcher(backend, max_batch=8, max_wait_ms=0, max_projected_wait_ms=100)
+    batcher.cost.observe(1, 60.0)  # a first call that took a minute (a cold start)
+    async with batcher:
+        assert batcher.has_room()
+        await batcher.score("x")  # not refused: only running something corrects the estimate
+    assert batcher.rejected_total == 0
+    assert batcher.cost.samples == 2
+
+
 async def test_the_chunks_of_a_message_are_admitted_all_or_none() -> None:
     backend = GatedBackend()
     backend.gate.clear()

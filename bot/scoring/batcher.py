@@ -18,8 +18,9 @@ any text that arrived after it. Within a batch the texts keep their arrival orde
 **Bounded by projected wait.** :class:`~bot.scoring.cost.BatchCost` fits the cost of recent backend
 calls; with ``max_projected_wait_ms`` set, a text whose projected wait (the batch in the backend, every
 text ahead of it, and itself) exceeds it is refused at once with :class:`Overloaded` (never a silent
-drop), so a caller can answer another way instead of waiting. ``max_queue`` remains as a hard cap on
-the number of waiting texts (memory), ``Overloaded`` too.
+drop), so a caller can answer another way instead of waiting. An idle batcher takes any text (a
+too-high estimate is corrected by the next call instead of refusing everything). ``max_queue``
+remains as a hard cap on the number of waiting texts (memory), ``Overloaded`` too.
 
 **A text fails alone.** When a batch fails, its halves are scored again, and so on down to single
 texts, so a backend failure fails only the texts that cause it (each caller gets a ``ScoringError``)
@@ -138,6 +139,7 @@ class MicroBatcher(Generic[T]):
         self._pending: deque[_Item[T]] = deque()
         self._planned: deque[list[_Item[T]]] = deque()
         self._wake: asyncio.Event | None = None
+        self._progress: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._accepting = False
         self._closing = False
@@ -167,6 +169,7 @@ class MicroBatcher(Generic[T]):
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warden-scorer")
             self._own_executor = True
         self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
         self._closing = False
         self._accepting = True
         self._task = asyncio.create_task(self._run(), name="warden-micro-batcher")
@@ -185,6 +188,7 @@ class MicroBatcher(Generic[T]):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._task = None
+        self._signal_progress()
         if self._own_executor and self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -225,13 +229,28 @@ class MicroBatcher(Generic[T]):
             running = max(0.0, self.cost.batch_seconds(items) - (time.perf_counter() - started))
         return running + self.cost.drain_seconds(self.queue_depth + extra, self.max_batch)
 
+    async def progressed(self) -> None:
+        """Return once the backend finished its next call (at once when the batcher is idle or stopped):
+        a waiter for :meth:`has_room` needs no timer."""
+        progress = self._progress
+        if progress is None or self.idle or not self.running:
+            return
+        await progress.wait()
+
     def has_room(self) -> bool:
         """Whether deferred work (re-scores) may be queued now without crowding new texts out: the
-        projected wait is under :data:`ROOM_SHARE` of ``max_projected_wait_ms`` (without one: the
-        waiting texts under that share of ``max_queue``)."""
-        if self.max_projected_wait is not None:
-            return self.projected_wait_s(extra=1) <= ROOM_SHARE * self.max_projected_wait
-        return self.queue_depth < ROOM_SHARE * self.max_queue
+        projected wait is under :data:`ROOM_SHARE` of ``max_projected_wait_ms``, or within it while
+        less than one full batch waits (so deferred work runs in full batches whatever the bound;
+        without a bound: the waiting texts under that share of ``max_queue``, or one batch)."""
+        if self.idle:
+            return True
+        waiting = self.queue_depth
+        if self.max_projected_wait is None:
+            return waiting < max(self.max_batch, ROOM_SHARE * self.max_queue)
+        projected = self.projected_wait_s(extra=1)
+        if projected <= ROOM_SHARE * self.max_projected_wait:
+            return True
+        return waiting < self.max_batch and projected <= self.max_projected_wait
 
     # --- stats -----------------------------------------------------------------------------------------
     @property
@@ -243,6 +262,11 @@ class MicroBatcher(Generic[T]):
     def busy(self) -> bool:
         """A batch is in the backend."""
         return self._in_flight is not None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in the backend and nothing waiting."""
+        return self._in_flight is None and not self._pending and not self._planned
 
     @property
     def running(self) -> bool:
@@ -273,7 +297,9 @@ class MicroBatcher(Generic[T]):
         if depth + len(texts) > self.max_queue:
             self.rejected_total += len(texts)
             raise Overloaded(depth, self.max_queue)
-        if self.max_projected_wait is not None:
+        # An idle batcher always takes the texts: nothing can be faster than now, and a cost estimate
+        # that is stale or too high (a slow first call) is only corrected by running something.
+        if self.max_projected_wait is not None and not self.idle:
             projected = self.projected_wait_s(extra=len(texts))
             if projected > self.max_projected_wait:
                 self.rejected_total += len(texts)
@@ -360,7 +386,16 @@ class MicroBatcher(Generic[T]):
         if not live:
             return
         self.batches_total += 1
-        await self._score_items(loop, live)
+        try:
+            await self._score_items(loop, live)
+        finally:
+            self._signal_progress()
+
+    def _signal_progress(self) -> None:
+        """Wake every :meth:`progressed` waiter (each wait is for the next call after it started)."""
+        if self._progress is not None:
+            self._progress.set()
+            self._progress = asyncio.Event()
 
     async def _score_items(
         self, loop: asyncio.AbstractEventLoop, items: list[_Item[T]], *, whole_batch: bool = True

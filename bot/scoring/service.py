@@ -1,18 +1,21 @@
 """Score prepared messages: every chunk is scored and the per-label max is the message's score.
 
 Used by the replay (synchronous, many messages' chunks batched into few backend calls) and by the bot
-(asynchronous, through the :class:`~bot.scoring.batcher.MicroBatcher`).
+(asynchronous, through the :class:`~bot.scoring.batcher.MicroBatcher`, or the
+:class:`~bot.scoring.front.TieredFront` whose lexical tier answers when the full model is busy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.pipeline import PreparedText
 from bot.scoring.base import ScorerBackend, Scores, ScoringError
 from bot.scoring.batcher import MicroBatcher
+from bot.scoring.front import TieredFront
 
 DEFAULT_CALL_SIZE = 256
 """How many chunks ``score_many`` hands the backend in one call (the backend batches further)."""
@@ -24,7 +27,8 @@ class ScoredText:
 
     ``worst_chunk`` is the index (into ``prepared.chunks``) of the chunk with the highest single label
     score, ``None`` for an empty message (which scores all zeros without calling the backend).
-    ``chunk_scores`` holds each chunk's own scores, in chunk order.
+    ``chunk_scores`` holds each chunk's own scores, in chunk order. ``degraded``: the lexical tier
+    answered for a chunk the full model would score differently (the full model was busy).
     """
 
     scores: Scores
@@ -32,6 +36,7 @@ class ScoredText:
     model_version: str
     backend: str
     chunk_scores: tuple[Scores, ...] = ()
+    degraded: bool = False
 
     def worst_text(self, prepared: PreparedText) -> str:
         """The text of the worst chunk of ``prepared`` (``""`` when empty)."""
@@ -87,12 +92,18 @@ def score_prepared(backend: ScorerBackend, prepared: PreparedText) -> ScoredText
 
 class ScoringService:
     """One object for both callers: ``score_prepared``/``score_many`` (blocking, for the replay) and
-    ``ascore_prepared`` (async: through the batcher when one is given, else in a worker thread)."""
+    ``ascore_prepared`` (async: through the front or batcher when one is given, else in a worker
+    thread)."""
 
-    def __init__(self, backend_or_batcher: ScorerBackend | MicroBatcher) -> None:
-        if isinstance(backend_or_batcher, MicroBatcher):
-            self.batcher: MicroBatcher | None = backend_or_batcher
+    def __init__(self, backend_or_batcher: ScorerBackend | MicroBatcher | TieredFront) -> None:
+        self.front: TieredFront | None = None
+        if isinstance(backend_or_batcher, TieredFront):
+            self.front = backend_or_batcher
+            self.batcher: MicroBatcher | None = backend_or_batcher.full
             self.backend: ScorerBackend = backend_or_batcher.backend
+        elif isinstance(backend_or_batcher, MicroBatcher):
+            self.batcher = backend_or_batcher
+            self.backend = backend_or_batcher.backend
         else:
             self.batcher = None
             self.backend = backend_or_batcher
@@ -113,11 +124,17 @@ class ScoringService:
         """Blocking: score many messages, pooling their chunks."""
         return score_many(self.backend, prepared)
 
-    async def ascore_prepared(self, prepared: PreparedText) -> ScoredText:
-        """Async: each chunk goes through the batcher (raises ``Overloaded`` when its queue is full)."""
+    async def ascore_prepared(self, prepared: PreparedText, *, allow_degraded: bool = False) -> ScoredText:
+        """Async: the chunks go through the batcher, admitted together (``Overloaded`` when it cannot
+        take them in time). With a :class:`TieredFront` and ``allow_degraded``, the lexical tier answers
+        instead when the full model cannot, and the result says whether it is ``degraded``."""
         if not prepared.chunks:
             return merge_chunks((), model_version=self.model_version, backend=self.backend_name)
+        if self.front is not None:
+            answer = await self.front.score_chunks(prepared.chunks, allow_degraded=allow_degraded)
+            merged = merge_chunks(answer.scores, model_version=self.model_version, backend=self.backend_name)
+            return dataclasses.replace(merged, degraded=answer.degraded)
         if self.batcher is not None:
-            chunk_scores = await self.batcher.score_many(list(prepared.chunks))
+            chunk_scores = await self.batcher.score_many(prepared.chunks)
             return merge_chunks(chunk_scores, model_version=self.model_version, backend=self.backend_name)
         return await asyncio.to_thread(self.score_prepared, prepared)

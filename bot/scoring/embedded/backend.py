@@ -135,3 +135,28 @@ class EmbeddedBackend:
             except Exception as exc:  # surface as the contract's error type
                 raise ScoringError(f"embedded scoring failed: {exc}") from exc
         return [Scores(**dict(zip(LABELS, map(float, row), strict=True))) for row in probs]
+
+    def score_fast(self, texts: Sequence[str]) -> list[tuple[Scores, bool]]:
+        """Tier 1 alone, for when tier 2 cannot answer in time (the bot's degraded path): per text, its
+        calibrated lexical scores and whether they are final (tier 1 clears the text, so the full
+        cascade answers the same). Never runs tier 2 and never waits for ``score``'s lock."""
+        from bot.scoring.embedded.textprep import clean_for_scoring
+
+        texts = list(texts)
+        try:
+            cleaned = [clean_for_scoring(t) for t in texts]
+            probs = np.zeros((len(cleaned), 6), np.float32)
+            final = np.ones(len(cleaned), bool)
+            idx = np.flatnonzero(np.array([bool(t) for t in cleaned], bool))
+            if len(idx):
+                x = self._lex.transform([cleaned[i] for i in idx])
+                p1 = _sigmoid(self._cal1[:, 0] * (np.asarray(x @ self._c1) + self._b1) + self._cal1[:, 1])
+                probs[idx] = p1 * self._trained
+                if self.uses_embeddings:
+                    final[idx] = np.all(p1 < self._clear, axis=1) if self.cascade else False
+        except Exception as exc:  # surface as the contract's error type
+            raise ScoringError(f"embedded lexical scoring failed: {exc}") from exc
+        return [
+            (Scores(**dict(zip(LABELS, map(float, row), strict=True))), bool(done))
+            for row, done in zip(probs, final, strict=True)
+        ]

@@ -1,0 +1,167 @@
+"""TieredFront (issue 12, item 4): the full model when it can answer in time, the lexical tier at once
+when it cannot; degraded only where the lexical tier does not clear a chunk.
+
+The full model is held by a gate and its cost is seeded, so a refusal is decided by the projected wait
+(never by how fast this machine is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from bot.pipeline import prepare
+from bot.scoring import Overloaded, Scores, ScoringService
+from bot.scoring.batcher import MicroBatcher
+from bot.scoring.front import ChunkScores, TieredFront, room_check, score_chunks
+from tests.tiered_fake import FULL_INSULT, LEXICAL_INSULT, TieredFake
+
+
+async def _until(condition) -> None:
+    async with asyncio.timeout(10):
+        while not condition():  # noqa: ASYNC110 - set by the worker thread, no event to wait on
+            await asyncio.sleep(0.001)
+
+
+async def _saturated(backend: TieredFake, front: TieredFront) -> asyncio.Task[ChunkScores]:
+    """Hold the full model on one text whose projected cost is over the limit: the next text is refused."""
+    backend.gate.clear()
+    busy = asyncio.create_task(front.score_chunks(["first"]))
+    await _until(lambda: backend.full_calls)
+    front.full.cost.observe(1, 10.0)  # 10 s a text, as measured: nothing more fits in 2 s
+    return busy
+
+
+async def test_the_full_model_answers_while_it_has_room() -> None:
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        answer = await front.score_chunks(["you idiot", "fine"])
+    assert answer == ChunkScores(tuple(backend.score(["you idiot", "fine"])), degraded=False, tier="full")
+    assert front.full_answers_total == 1 and front.degraded_total == 0
+    assert backend.fast_calls == []
+
+
+async def test_when_the_full_model_is_busy_the_lexical_tier_answers_at_once() -> None:
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        busy = await _saturated(backend, front)
+        insult = await front.score_chunks(["all good here", "you moron"])  # the full model is held
+        clean = await front.score_chunks(["thanks for the link"])
+        assert not busy.done()
+        backend.gate.set()
+        await busy
+    assert insult.tier == "lexical" and insult.degraded  # tier 1 does not clear "moron"
+    assert insult.scores[1].insult == LEXICAL_INSULT["moron"]
+    assert clean.tier == "lexical" and not clean.degraded  # tier 1 clears it: final, as the cascade
+    assert front.degraded_total == 1 and front.lexical_final_total == 1
+    assert "you moron" not in backend.full_texts  # refused whole: no chunk queued for the full model
+
+
+async def test_a_re_score_never_takes_the_lexical_answer() -> None:
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        busy = await _saturated(backend, front)
+        with pytest.raises(Overloaded):
+            await front.score_chunks(["you idiot"], allow_degraded=False)
+        assert front.refused_total == 1 and backend.fast_calls == []
+        assert not front.has_room()
+        backend.gate.set()
+        await busy
+        answer = await front.score_chunks(["you idiot"], allow_degraded=False)
+    assert answer.scores[0].insult == FULL_INSULT["idiot"] and not answer.degraded
+
+
+async def test_a_backend_without_a_lexical_tier_refuses() -> None:
+    class FullOnly:
+        name = "full-only"
+        model_version = "full-only-1"
+
+        def __init__(self) -> None:
+            self.gate = threading.Event()
+
+        def score(self, texts: Sequence[str]) -> list[Scores]:
+            self.gate.wait(10)
+            return [Scores() for _ in texts]
+
+    backend = FullOnly()
+    async with TieredFront(backend) as front:
+        assert front.lexical is None
+        busy = asyncio.create_task(front.score_chunks(["first"]))
+        await _until(lambda: front.full.busy)
+        front.full.cost.observe(1, 10.0)
+        with pytest.raises(Overloaded):
+            await front.score_chunks(["second"])
+        backend.gate.set()
+        await busy
+    assert front.refused_total == 1
+
+
+async def test_the_lexical_tier_is_bounded_too() -> None:
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        busy = await _saturated(backend, front)
+        assert front.lexical is not None
+        held = threading.Event()
+        original = backend.score_fast
+
+        def slow_fast(texts: Sequence[str]) -> list[tuple[Scores, bool]]:
+            held.wait(10)
+            return original(texts)
+
+        front.lexical.backend._score_fast = slow_fast  # type: ignore[attr-defined]
+        waiting = asyncio.create_task(front.score_chunks(["you idiot"]))
+        await _until(lambda: front.lexical.busy)  # type: ignore[union-attr]
+        front.lexical.cost.observe(1, 10.0)  # a lexical tier that is as slow: nothing more fits
+        with pytest.raises(Overloaded):
+            await front.score_chunks(["you moron"])
+        held.set()
+        backend.gate.set()
+        await asyncio.gather(busy, waiting)
+    assert front.refused_total == 1
+
+
+async def test_scoring_service_reports_a_degraded_message() -> None:
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        service = ScoringService(front)
+        busy = await _saturated(backend, front)
+        scored = await service.ascore_prepared(prepare("you absolute moron"), allow_degraded=True)
+        with pytest.raises(Overloaded):
+            await service.ascore_prepared(prepare("you absolute moron"))  # the default: the full model
+        backend.gate.set()
+        await busy
+        full = await service.ascore_prepared(prepare("you absolute moron"))
+    assert scored.degraded and scored.scores.insult == LEXICAL_INSULT["moron"]
+    assert not full.degraded and full.scores.insult == FULL_INSULT["moron"]
+    assert service.backend_name == "tiered-fake"
+
+
+async def test_score_chunks_works_with_any_scorer_front() -> None:
+    class PlainFront:
+        async def score(self, text: str) -> Scores:
+            return Scores(toxicity=0.5)
+
+    plain = await score_chunks(PlainFront(), ["a", "b"])
+    assert plain == ChunkScores((Scores(toxicity=0.5),) * 2)
+    assert room_check(PlainFront()) is None  # it cannot say when it has room: nothing is deferred to it
+    async with MicroBatcher(TieredFake()) as batcher:
+        batched = await score_chunks(batcher, ["you idiot"])
+        assert room_check(batcher) is not None and room_check(batcher)()  # type: ignore[misc]
+    assert batched.scores[0].insult == FULL_INSULT["idiot"] and not batched.degraded
+
+
+async def test_stats_and_properties() -> None:
+    backend = TieredFake()
+    front = TieredFront(backend, max_batch=8)
+    assert not front.running
+    async with front:
+        assert front.running
+        await front.score("x")
+        stats = front.stats()
+    assert not front.running
+    assert front.name == "tiered-fake" and front.model_version == "tiered-fake-1"
+    assert stats["batches"] == 1 and stats["queue_depth"] == 0
+    assert front.latency_percentiles()["count"] == 1
