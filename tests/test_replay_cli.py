@@ -40,7 +40,9 @@ def test_seed_thread_gets_a_decision_for_each_of_its_83_lines(seed_thread: Path)
     rows = json_rows(completed.stdout)
     assert [row["line"] for row in rows] == list(range(1, 84))
     for row in rows:
-        assert set(row) == {"line", "author", "content", "scores", "action", "labels", "reason"}
+        assert set(row) == {"line", "author", "content", "scores", "action", "labels", "reason", "evidence"}
+        assert all(set(item) == {"text", "label", "weight"} for item in row["evidence"])
+        assert bool(row["evidence"]) <= (row["action"] != "none")  # only acted-on messages are explained
         assert set(row["scores"]) == {
             "toxicity",
             "severe_toxicity",
@@ -84,11 +86,6 @@ def test_example_thread_decisions_match_what_a_moderator_expects() -> None:
     assert rows[10]["action"] == "log", rows[10]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known model miss (docs/model-card.md, failure modes): implicit antisemitic conspiracy talk "
-    "without slurs scores low on identity_attack",
-)
 def test_example_thread_conspiracy_line_goes_to_moderators() -> None:
     code, out, _ = replay(str(EXAMPLE), "--json")
     assert code == 0
