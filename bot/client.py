@@ -4,8 +4,9 @@
 the cogs through ``bot.services``:
 
 - the SQLite :class:`~bot.storage.database.Database` (opened and migrated at once);
-- the scorer front (a :class:`~bot.scoring.batcher.MicroBatcher` over ``build_backend(settings.backend)``,
-  built in ``setup_hook`` off the event loop, because loading a model takes seconds);
+- the scorer front (a :class:`~bot.scoring.front.TieredFront` over ``build_backend(settings.backend)``:
+  the full model behind a micro-batcher bounded by projected wait, the lexical tier for bursts; built
+  in ``setup_hook`` off the event loop, because loading a model takes seconds);
 - the aiohttp session (built in ``setup_hook``: it needs the running loop);
 - the context service, when the context feature is installed (``bot.sources.build_context_service``);
 - the repositories and the per-server policy store.
@@ -263,7 +264,7 @@ def create_bot(
     """Build the bot and its services. Production calls ``create_bot(settings)``; tests inject.
 
     ``database``: an open :class:`Database` (default: open ``settings.db_path``).
-    ``scorer``: a :class:`ScorerFront` (default: a MicroBatcher over ``build_backend(settings.backend)``,
+    ``scorer``: a :class:`ScorerFront` (default: a TieredFront over ``build_backend(settings.backend)``,
     built in ``setup_hook``).
     ``session``: an aiohttp session (default: one built in ``setup_hook``).
     ``context``: the context service (default: ``bot.sources.build_context_service`` when installed).
@@ -332,7 +333,7 @@ def build_scorer_backend(settings: Settings) -> Any:
 
 def _scorer_factory(settings: Settings) -> Callable[[], Awaitable[Any]]:
     async def build() -> Any:
-        from bot.scoring.batcher import MicroBatcher
+        from bot.scoring.front import TieredFront
 
         backend = await asyncio.to_thread(build_scorer_backend, settings)
         warm_up = getattr(backend, "warm_up", None)
@@ -341,11 +342,17 @@ def _scorer_factory(settings: Settings) -> Callable[[], Awaitable[Any]]:
         from bot.pipeline.typos import preload
 
         await asyncio.to_thread(preload)  # the typo repair's vocabulary, also read off the event loop
-        # 64 a batch: the embedding tier sorts a batch by length, so larger batches pad less.
-        batcher = MicroBatcher(backend, max_batch=64, max_wait_ms=10)
-        await batcher.start()
-        log.info("scorer ready: %s (%s)", backend.name, backend.model_version)
-        return batcher
+        # 64 a batch: the embedding tier sorts a batch by length, so larger batches pad less. A message
+        # the full model would answer later than 2 s is answered by the lexical tier (degraded).
+        front = TieredFront(backend, max_batch=64, max_wait_ms=10)
+        await front.start()
+        log.info(
+            "scorer ready: %s (%s), lexical tier for bursts: %s",
+            backend.name,
+            backend.model_version,
+            "yes" if front.lexical is not None else "no (a refused message waits for the full model)",
+        )
+        return front
 
     return build
 

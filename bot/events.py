@@ -1,8 +1,9 @@
 """Events the bot dispatches for cogs (built-in and deployment plug-ins) to listen to.
 
 ``warden_decision``
-    Dispatched once for every message the scoring cog scored (new messages and edits that changed the
-    content), whatever the decision, dry-run included. Listen with::
+    Dispatched once for every message the scoring cog scored (new messages, edits that changed the
+    content, and the full model's re-score of a ``degraded`` decision), whatever the decision, dry-run
+    included. Listen with::
 
         @commands.Cog.listener()
         async def on_warden_decision(self, event: DecisionEvent) -> None: ...
@@ -43,7 +44,10 @@ class DecisionEvent:
     as scored (raw, unescaped: escape it before echoing it anywhere). ``case_number`` and
     ``queue_entry_id`` are the automatic case and the mod queue entry this decision opened, stored in
     one transaction with the score (``None`` when it opened none): the warnings cog DMs, acts on and
-    logs that case, the mod queue cog posts that entry.
+    logs that case, the mod queue cog posts that entry. ``degraded`` is true when the full model could
+    not answer in time and the lexical tier decided, at stricter thresholds (:mod:`bot.policy.degraded`);
+    ``rescored`` when this is the full model's later decision on such a message (dispatched again, like
+    an edit: it never opens a second case).
 
     The event is dispatched once the decision is stored and its case (warn, delete, timeout) carried
     out, in the author's turn (one member's messages in arrival order); the mod queue cog (queue) is a
@@ -68,6 +72,8 @@ class DecisionEvent:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     """The words that carried each fired label, as ``{"text", "label", "weight"}`` dicts
     (:mod:`bot.explain`): computed for a decision with an action above ``none``, empty otherwise."""
+    degraded: bool = False
+    rescored: bool = False
 
     @property
     def action(self) -> str:

@@ -64,11 +64,18 @@ def scorer_queue_depth(scorer: object) -> int:
 @dataclass
 class ScoringMetrics:
     """In-process scoring numbers for ``/warden status``: end-to-end latency per message (prepare +
-    every chunk through the scorer front) and how often the scorer was overloaded."""
+    every chunk through the scorer front), how often the full model could not answer in time
+    (``overloaded``), and what happened then: ``degraded`` decisions by the lexical tier, messages
+    ``deferred`` whole (no lexical tier), decisions ``rescored`` by the full model later, and the
+    scoring cog's re-score queue (``rescores``: its ``pending`` count and totals)."""
 
     window: int = 2048
     latencies_ms: deque[float] = field(default_factory=deque)
     overloaded: int = 0
+    degraded: int = 0
+    deferred: int = 0
+    rescored: int = 0
+    rescores: Any = None
 
     def record(self, latency_ms: float) -> None:
         """Remember one scored message's latency."""

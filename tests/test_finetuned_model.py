@@ -129,3 +129,27 @@ def test_the_encoder_file_is_byte_identical_across_exports(tmp_path: Path) -> No
     second.mkdir()
     blobs = {write_encoder(state, d, 5).read_bytes() for d in (first, second, first)}
     assert len(blobs) == 1
+
+
+def test_the_default_policy_uses_the_thresholds_derived_for_the_shipped_model() -> None:
+    from bot.policy import load_default_policy
+
+    meta = json.loads((ARTIFACT_DIR / "thresholds.json").read_text(encoding="utf-8"))
+    policy = load_default_policy()
+    assert {label: policy.thresholds[label] for label in LABELS} == meta["policy_thresholds"]
+
+
+def test_closing_marks_never_decide_a_score() -> None:
+    backend = EmbeddedBackend()
+    plain, stop, bang = backend.score(["you are a clown", "you are a clown.", "you are a clown!!"])
+    assert plain == stop == bang
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Idiot!!", "Idiot"), ("Really?", "Really?"), ("...", "..."), ("a. b. ", "a. b"), ("x", "x")],
+)
+def test_only_closing_full_stops_and_exclamation_marks_are_dropped(text: str, expected: str) -> None:
+    from bot.scoring.embedded.textprep import strip_closing_marks
+
+    assert strip_closing_marks(text) == expected

@@ -37,7 +37,9 @@ class Decision:
     the band asked for before the escalation ladder raised it (``escalation`` says why, e.g. "3rd
     warning in 24 h → timeout 10 min"), ``timeout_minutes`` the duration for a timeout, and
     ``unaddressed_insult`` whether an insult's action was capped because it addresses nobody in the
-    conversation.
+    conversation. ``degraded``: decided on the lexical tier's scores alone, at stricter thresholds,
+    because the full model could not answer in time (:mod:`bot.policy.degraded`); the full model scores
+    the message again later.
     """
 
     action: Action
@@ -50,6 +52,7 @@ class Decision:
     timeout_minutes: int | None = None
     escalation: str = ""
     unaddressed_insult: bool = False
+    degraded: bool = False
 
     @property
     def acts(self) -> bool:
@@ -69,4 +72,5 @@ class Decision:
             "timeout_minutes": self.timeout_minutes,
             "escalation": self.escalation,
             "unaddressed_insult": self.unaddressed_insult,
+            "degraded": self.degraded,
         }

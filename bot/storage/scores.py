@@ -44,6 +44,8 @@ class ScoreRecord:
     dry_run: bool
     text: str | None
     text_expires_at: datetime | None
+    degraded: bool = False
+    """Decided on the lexical tier alone (:mod:`bot.policy.degraded`) and not yet re-scored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ def _record(row: dict[str, object]) -> ScoreRecord:
         dry_run=bool(flag(row["dry_run"])),  # type: ignore[arg-type]
         text=row["text"],  # type: ignore[arg-type]
         text_expires_at=from_db_time(row["text_expires_at"]),  # type: ignore[arg-type]
+        degraded=bool(flag(row["degraded"])),  # type: ignore[arg-type]
     )
 
 
@@ -107,7 +110,8 @@ class ScoreRepository:
 
         ``text`` is kept only when ``settings.store_message_text`` is on, until ``now`` +
         ``settings.retention_days``; otherwise it is dropped (and an earlier stored text is erased).
-        ``created_at`` of the first scoring is kept on updates.
+        ``created_at`` of the first scoring is kept on updates. ``decision.degraded`` is stored as
+        ``degraded`` (a later full-model re-score of the message clears it).
         """
         now = now or utcnow()
         keep_text = text is not None and settings is not None and settings.store_message_text
@@ -130,6 +134,7 @@ class ScoreRepository:
             "dry_run": int(decision.dry_run),
             "text": text if keep_text else None,
             "text_expires_at": maybe_db_time(expires),
+            "degraded": int(decision.degraded),
         }
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)

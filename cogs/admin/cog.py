@@ -15,7 +15,7 @@ from bot.errors import InvalidSettingError, MissingPermissionError, WardenError
 from bot.moderation.forget import FAILED, PostRedactor, Redactions, redaction_summary
 from bot.policy import PolicyConfigError, PolicySettings
 from bot.scoring.base import LABELS
-from bot.services import scorer_queue_depth
+from bot.services import ScoringMetrics, scorer_queue_depth
 from cogs.common import WardenCheckFailure, WardenCog, quote_member_text
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,22 @@ def setup_summary(policy: PolicySettings) -> str:
 
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} ms"
+
+
+def _overload_summary(metrics: ScoringMetrics) -> str:
+    """What happened to the messages the full model could not take in time (since start)."""
+    rescores = metrics.rescores
+    waiting = getattr(rescores, "pending", 0) + getattr(rescores, "in_flight", 0)
+    not_scored = metrics.overloaded - metrics.deferred
+    parts = [
+        f"{metrics.degraded} decided degraded (lexical tier, stricter thresholds)",
+        f"{metrics.deferred} deferred",
+        f"{metrics.rescored} re-scored by the full model",
+        f"{waiting} waiting for it",
+    ]
+    if not_scored:
+        parts.append(f"{not_scored} messages not scored")
+    return "; ".join(parts)
 
 
 def toggled(
@@ -243,10 +259,8 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
             + (f" ({stats.dry_run} in dry-run)" if stats.dry_run else ""),
             inline=False,
         )
-        if metrics.overloaded:
-            embed.add_field(
-                name="Overloaded", value=f"{metrics.overloaded} messages not scored", inline=False
-            )
+        if metrics.overloaded or metrics.degraded:
+            embed.add_field(name="Overloaded", value=_overload_summary(metrics), inline=False)
         disabled = ", ".join(policy.disabled_cogs) or "none"
         embed.add_field(name="Switched off here", value=disabled, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -4,6 +4,13 @@ One member's messages are decided in the order they arrived (:class:`bot.moderat
 per server and author): preparing and scoring run concurrently, but reading the author's history,
 deciding, storing and acting (:meth:`bot.moderation.infractions.InfractionService.apply_decision`)
 happen one message at a time, so the fifth insult of a burst reads the cases the first four opened.
+
+Never unscored: when the full model cannot answer in time (a burst), the scorer front's lexical tier
+answers at once (:mod:`bot.scoring.front`); a message it does not clear is decided **degraded**, at
+stricter thresholds (:mod:`bot.policy.degraded`), stored marked so, and queued
+(:class:`bot.scoring.rescore.RescoreQueue`) for the full model, which scores it again once it has room,
+through the same path as an edit: the score row is updated and no second case is opened. A front with
+no lexical tier defers the whole message to that queue instead.
 """
 
 from __future__ import annotations
@@ -28,8 +35,11 @@ from bot.pipeline import prepare
 from bot.pipeline.address import addresses_someone
 from bot.policy import PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
+from bot.policy.degraded import evaluate_degraded
 from bot.scoring.base import Scores, ScoringError
 from bot.scoring.batcher import Overloaded
+from bot.scoring.front import room_check, score_chunks, wait_for_progress
+from bot.scoring.rescore import RescoreQueue
 from cogs.common import WardenCog
 
 if TYPE_CHECKING:
@@ -75,6 +85,19 @@ def eligible(message: discord.Message) -> bool:
 TEXT_PURGE_MINUTES = 60
 """How often stored message texts past their server's ``retention_days`` are erased."""
 
+DEGRADED_LOG_INTERVAL_S = 10.0
+"""At most one warning this often while messages are decided degraded (each one is logged at DEBUG)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingRescore:
+    """A message waiting for the full model since ``queued_at``: ``degraded`` (its degraded decision is
+    stored) or deferred (the front had no answer at all: nothing stored for this text)."""
+
+    message: discord.Message
+    degraded: bool
+    queued_at: datetime = dataclasses.field(default_factory=lambda: datetime.now(UTC))
+
 
 class ScoringCog(WardenCog):
     """Scores messages in watched channels and dispatches ``warden_decision`` for each."""
@@ -83,12 +106,21 @@ class ScoringCog(WardenCog):
         super().__init__(bot)
         self.turns = KeyedTurns()
         """One line per (guild, author): their messages are decided in arrival order."""
+        self.rescores: RescoreQueue[int, PendingRescore] = RescoreQueue(
+            self._rescore,
+            ready=self._front_has_room,
+            wait_ready=lambda: wait_for_progress(self.services.scorer),
+        )
+        """Messages waiting for the full model (degraded or deferred in a burst), by message id."""
+        self._degraded_logged_at = -DEGRADED_LOG_INTERVAL_S
 
     async def cog_load(self) -> None:
+        self.services.metrics.rescores = self.rescores
         self.purge_expired_text.start()
 
     async def cog_unload(self) -> None:
         self.purge_expired_text.cancel()
+        await self.rescores.close()
 
     @tasks.loop(minutes=TEXT_PURGE_MINUTES)
     async def purge_expired_text(self) -> int:
@@ -133,8 +165,22 @@ class ScoringCog(WardenCog):
                 " (edited)" if edited else "",
             )
 
-    async def process(self, message: discord.Message, *, edited: bool) -> Decision | None:
+    def _front_has_room(self) -> bool:
+        check = room_check(self.services.scorer)
+        return check is not None and check()
+
+    async def _rescore(self, pending: PendingRescore) -> None:
+        """The full model's decision on a waiting message (``Overloaded``: the queue tries again later)."""
+        await self.process(pending.message, edited=False, rescore=pending)
+
+    async def process(
+        self, message: discord.Message, *, edited: bool, rescore: PendingRescore | None = None
+    ) -> Decision | None:
         """Score ``message`` and dispatch the decision; ``None`` when a guard stopped it.
+
+        ``rescore``: the full model's decision on a message waiting in :attr:`rescores` (raises
+        ``Overloaded`` when the full model still cannot take it; skipped when the message was decided
+        by the full model meanwhile, e.g. after an edit).
 
         Marked in flight on the bot (:meth:`bot.client.WardenBot.in_flight`): a graceful shutdown lets
         it store its scores before the database closes."""
@@ -144,9 +190,11 @@ class ScoringCog(WardenCog):
         in_flight = getattr(self.bot, "in_flight", None)
         with in_flight() if callable(in_flight) else contextlib.nullcontext():
             async with turn:
-                return await self._process(message, turn, edited=edited)
+                return await self._process(message, turn, edited=edited, rescore=rescore)
 
-    async def _process(self, message: discord.Message, turn: Turn, *, edited: bool) -> Decision | None:
+    async def _process(
+        self, message: discord.Message, turn: Turn, *, edited: bool, rescore: PendingRescore | None
+    ) -> Decision | None:
         assert message.guild is not None
         guild_id = message.guild.id
         if not await self.enabled_in(guild_id):
@@ -166,20 +214,21 @@ class ScoringCog(WardenCog):
             return None
         started = time.perf_counter()
         try:
-            chunk_scores = await asyncio.gather(*(services.scorer.score(chunk) for chunk in prepared.chunks))
+            answer = await score_chunks(services.scorer, prepared.chunks, allow_degraded=rescore is None)
         except Overloaded:
-            services.metrics.overloaded += 1
-            log.warning(
-                "scorer overloaded: message %s in guild %s not scored, nothing acted", message.id, guild_id
-            )
+            if rescore is not None:
+                raise  # still no room: the re-score queue keeps it
+            self._defer(message)
             return None
         except ScoringError:
             log.exception("scoring failed for message %s in guild %s", message.id, guild_id)
             return None
-        scores = Scores.elementwise_max(list(chunk_scores))
+        scores = Scores.elementwise_max(list(answer.scores))
         latency_ms = (time.perf_counter() - started) * 1000.0
 
         await turn.wait()  # the member's earlier messages are decided and acted on
+        if rescore is not None and not await self._still_waiting(rescore):
+            return None
         now = datetime.now(UTC)
         history = await services.database.run(services.cases.history_for, guild_id, message.author.id, now)
         # A reply speaks to someone too, unless the insult's own clause is about a third party;
@@ -187,7 +236,7 @@ class ScoringCog(WardenCog):
         addressed = prepared.addressed
         if message.reference is not None:
             addressed = addresses_someone(prepared.text, mentions=len(prepared.mentions), is_reply=True)
-        decision = evaluate(
+        decision = (evaluate_degraded if answer.degraded else evaluate)(
             scores,
             policy,
             history=history,
@@ -196,7 +245,10 @@ class ScoringCog(WardenCog):
             now=now,
             addressed=addressed,
         )
-        evidence = await self._evidence(message, prepared.chunks, chunk_scores, decision)
+        # a degraded decision gets its evidence with the full model's re-score, not during the burst
+        evidence = (
+            () if answer.degraded else await self._evidence(message, prepared.chunks, answer.scores, decision)
+        )
         event = DecisionEvent(
             guild_id=guild_id,
             channel_id=message.channel.id,
@@ -211,6 +263,8 @@ class ScoringCog(WardenCog):
             edited=edited,
             content=message.content,
             evidence=evidence_dicts(evidence),
+            degraded=answer.degraded,
+            rescored=rescore is not None,
         )
         # The score, the automatic case and the queue entry commit together (a crash leaves all of them
         # or none); the case is acted on and the entry posted from the ids the event then carries.
@@ -225,7 +279,7 @@ class ScoringCog(WardenCog):
             model_version=services.model_version,
             backend=services.backend_name,
             created_at=message.created_at,
-            edited_at=message.edited_at if edited else None,
+            edited_at=message.edited_at if edited or rescore is not None else None,
             text=message.content,
             settings=policy,
             now=now,
@@ -236,11 +290,73 @@ class ScoringCog(WardenCog):
             event, case_number=recorded.case_number, queue_entry_id=recorded.opened_entry_id
         )
         services.metrics.record(latency_ms)
-        self._log_decision(message, decision, edited=edited)
+        if rescore is not None:
+            services.metrics.rescored += 1
+        self._log_decision(message, decision, edited=edited, rescored=rescore is not None)
+        if answer.degraded:
+            self._note_degraded(message)
+        else:  # the full model's decision (or a final lexical one): nothing left to re-score
+            self.rescores.discard(message.id)
         # Its case is opened in this turn, so the member's next message counts it (never raises).
         await services.infractions.apply_decision(event)
         self.bot.dispatch_decision(event)
         return decision
+
+    def _defer(self, message: discord.Message) -> None:
+        """Neither tier could take ``message`` in time: it waits for the full model (when the front can
+        say when it has room), else it is logged as not scored."""
+        assert message.guild is not None
+        metrics = self.services.metrics
+        metrics.overloaded += 1
+        if room_check(self.services.scorer) is not None and self.rescores.add(
+            message.id, PendingRescore(message, degraded=False)
+        ):
+            metrics.deferred += 1
+            log.warning(
+                "scorer overloaded: message %s in guild %s deferred to the full model (%d waiting)",
+                message.id,
+                message.guild.id,
+                len(self.rescores),
+            )
+            return
+        log.warning(
+            "scorer overloaded: message %s in guild %s not scored, nothing acted",
+            message.id,
+            message.guild.id,
+        )
+
+    def _note_degraded(self, message: discord.Message) -> None:
+        """Count a degraded decision, queue its re-score, and warn at most every few seconds."""
+        assert message.guild is not None
+        metrics = self.services.metrics
+        metrics.degraded += 1
+        queued = self.rescores.add(message.id, PendingRescore(message, degraded=True))
+        log.debug(
+            "message %s in guild %s decided degraded (re-score queued: %s)",
+            message.id,
+            message.guild.id,
+            queued,
+        )
+        now = time.monotonic()
+        if now - self._degraded_logged_at >= DEGRADED_LOG_INTERVAL_S:
+            self._degraded_logged_at = now
+            log.warning(
+                "scorer busy: %d message(s) decided degraded since start (lexical tier, stricter "
+                "thresholds), %d waiting for the full model; latest: message %s in guild %s",
+                metrics.degraded,
+                len(self.rescores),
+                message.id,
+                message.guild.id,
+            )
+
+    async def _still_waiting(self, pending: PendingRescore) -> bool:
+        """Whether a re-score is still wanted: not when the full model decided the message after it was
+        queued (an edit), nor when its degraded row is gone (``/warden forget``)."""
+        services = self.services
+        record = await services.database.run(services.scores.get, pending.message.id)
+        if record is None:
+            return not pending.degraded
+        return record.degraded or record.scored_at < pending.queued_at
 
     async def _evidence(
         self,
@@ -278,7 +394,7 @@ class ScoringCog(WardenCog):
         return []
 
     @staticmethod
-    def _log_decision(message: discord.Message, decision: Decision, *, edited: bool) -> None:
+    def _log_decision(message: discord.Message, decision: Decision, *, edited: bool, rescored: bool) -> None:
         if decision.action is Action.NONE:
             return
         prefix = "[dry-run] would " if decision.dry_run else ""
@@ -289,6 +405,6 @@ class ScoringCog(WardenCog):
             message.id,
             message.author.id,
             message.guild.id if message.guild else "?",
-            " (edited)" if edited else "",
+            " (edited)" if edited else " (re-scored by the full model)" if rescored else "",
             decision.reason,
         )
