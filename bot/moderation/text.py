@@ -10,6 +10,10 @@ EXCERPT_CHARS = 200
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
-    flat = " ".join(text.split())
+    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut).
+
+    Lone surrogates are dropped: SQLite (and Discord) refuse text that has no UTF-8 form."""
+    from bot.pipeline.characters import drop_lone_surrogates
+
+    flat = " ".join(drop_lone_surrogates(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
