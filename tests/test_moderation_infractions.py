@@ -329,7 +329,7 @@ def test_excerpt_is_one_line_and_bounded() -> None:
     assert excerpt("x" * 300, 10) == "x" * 9 + "…"
 
 
-def test_excerpt_drops_lone_surrogates_so_it_can_be_stored(tmp_path) -> None:
+def test_excerpt_drops_lone_surrogates_so_it_can_be_stored() -> None:
     text = excerpt("you \ud800 idiot")
     assert text == "you idiot"
     text.encode("utf-8")  # SQLite and Discord take only text with a UTF-8 form
