@@ -95,3 +95,14 @@ def test_a_message_whose_evidence_cannot_be_scored_keeps_its_decision() -> None:
     assert [row.decision.action.value != "none" for row in result.rows] == [True, True, True]
     assert [{item.text for item in row.evidence} for row in result.rows] == [{"moron"}, set(), {"moron"}]
     assert result.errors == []
+
+
+def test_no_evidence_skips_it(tmp_path: Path) -> None:
+    path = tmp_path / "thread.txt"
+    path.write_text(MORON + "\n", encoding="utf-8")
+
+    code, out, _ = replay(str(path), "--json", "--no-evidence")
+
+    assert code == 0
+    (row,) = json_rows(out)
+    assert row["action"] != "none" and row["evidence"] == []

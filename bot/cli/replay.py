@@ -110,6 +110,12 @@ def replay(
             "--db", help="Also record the run in this Warden database (scores, decisions, cases, queue)."
         ),
     ] = None,
+    no_evidence: Annotated[
+        bool,
+        typer.Option(
+            "--no-evidence", help="Skip the evidence (faster: it scores each acted-on message ~2x per word)."
+        ),
+    ] = False,
     html_out: Annotated[
         Path | None,
         typer.Option(
@@ -152,7 +158,9 @@ def replay(
     # an unusable --db is refused before the scoring, not after it
     database = _open_database(db, err) if db is not None else None
     try:
-        result = _score(backend, options, policy, read, file=file, as_json=as_json, console=err)
+        result = _score(
+            backend, options, policy, read, file=file, as_json=as_json, evidence=not no_evidence, console=err
+        )
         if database is not None:
             _record(database, result, policy, source=str(file), guild_id=guild, console=err)
         if html_out is not None:
@@ -174,6 +182,7 @@ def _score(
     *,
     file: Path,
     as_json: bool,
+    evidence: bool,
     console: Console,
 ) -> ReplayResult:
     """Build the backend and replay the thread; a clear error and exit 1 when nothing could be scored."""
@@ -181,7 +190,8 @@ def _score(
         scorer = build_backend(backend, **options)
         if hasattr(scorer, "warm_up"):
             scorer.warm_up()  # load time is not the replay's throughput
-        result = _run(ReplayEngine(scorer, policy), read, show_progress=not as_json, console=console)
+        engine = ReplayEngine(scorer, policy, evidence=evidence)
+        result = _run(engine, read, show_progress=not as_json, console=console)
     except (ScoringError, ValueError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
