@@ -28,9 +28,10 @@ def _root(
 
 
 def _register_subcommands() -> None:
-    from bot.cli import replay, sources
+    from bot.cli import replay, report, sources
 
     replay.register(app)
+    report.register(app)
     sources.register(app)
 
 

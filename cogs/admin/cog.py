@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import discord
@@ -14,6 +17,8 @@ from bot.client import ALWAYS_ON_COGS
 from bot.errors import InvalidSettingError, MissingPermissionError, WardenError
 from bot.moderation.forget import FAILED, PostRedactor, Redactions, redaction_summary
 from bot.policy import PolicyConfigError, PolicySettings
+from bot.reports.chart import render_png
+from bot.reports.trends import build_trends, summary
 from bot.scoring.base import LABELS
 from bot.services import ScoringMetrics, scorer_queue_depth
 from cogs.common import WardenCheckFailure, WardenCog, quote_member_text
@@ -264,6 +269,36 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
         disabled = ", ".join(policy.disabled_cogs) or "none"
         embed.add_field(name="Switched off here", value=disabled, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # ------------------------------------------------------------------ report
+
+    @app_commands.command(
+        name="report",
+        description="Trends as a chart: decisions, labels, queue time, channels, false positives.",
+    )
+    @app_commands.describe(days="How many days, up to today (1-365, default 30)")
+    async def report(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] = 30
+    ) -> None:
+        """``/warden report [days]``: the server's trends as a PNG, in an ephemeral reply."""
+        guild = interaction.guild
+        assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        database = self.services.database
+        trends = await database.run(build_trends, database, guild.id, days=days, end=datetime.now(UTC))
+        names = {
+            channel_id: getattr(guild.get_channel(channel_id), "name", str(channel_id))
+            for channel_id, _ in trends.channels
+        }
+        title = f"Warden: {guild.name}, last {days} day{'s' if days != 1 else ''}"
+        image = await asyncio.to_thread(render_png, trends, title=title, channel_names=names)
+        log.info("guild %s: report of %d days for %s", guild.id, days, interaction.user.id)
+        await interaction.followup.send(
+            summary(trends),
+            file=discord.File(io.BytesIO(image), filename="warden-report.png"),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
 
     # ------------------------------------------------------------------ forget
 
