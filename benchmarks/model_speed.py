@@ -48,27 +48,12 @@ def sample_messages(n: int, seed: int = 7) -> list[str]:
     return msgs
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--messages", type=int, default=2000)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--single", type=int, default=300, help="messages scored one at a time")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--write", action="store_true", help="write the result into docs/model-card.md")
-    args = ap.parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
-        cpus = sorted(os.sched_getaffinity(0))[: args.threads]
-        os.sched_setaffinity(0, cpus)
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+def measure(build, msgs: list[str], args) -> dict:
+    """Load a backend (``build()``), then score ``msgs`` batched and one at a time; the figures."""
     import numpy as np
-    import torch
 
-    torch.set_num_threads(args.threads)
-    msgs = sample_messages(args.messages)
     t0 = time.perf_counter()
-    from bot.scoring.embedded import EmbeddedBackend
-
-    backend = EmbeddedBackend()
+    backend = build()
     backend.score(["warm up the encoder"])  # first call loads MiniLM
     load_s = time.perf_counter() - t0
     lat, tier2 = [], []
@@ -87,7 +72,7 @@ def main(argv=None) -> int:
         single_lat.append(time.perf_counter() - b0)
     single = args.single / (time.perf_counter() - t0)
     words = [len(m.split()) for m in msgs]
-    out = {
+    return {
         "model_version": backend.model_version,
         "cores": args.threads,
         "messages": len(msgs),
@@ -104,6 +89,43 @@ def main(argv=None) -> int:
         "load_and_first_call_s": round(load_s, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--single", type=int, default=300, help="messages scored one at a time")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--write", action="store_true", help="write the result into docs/model-card.md")
+    ap.add_argument(
+        "--legacy-dir",
+        type=Path,
+        default=ROOT / "bot/scoring/embedded/artifacts_1_1",
+        help="a previous model measured in the same run (default: model 1.1)",
+    )
+    args = ap.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))[: args.threads]
+        os.sched_setaffinity(0, cpus)
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    msgs = sample_messages(args.messages)
+    from bot.scoring.embedded import EmbeddedBackend
+    from bot.scoring.embedded.backend import ARTIFACT_DIR_1_1
+
+    out = measure(lambda: EmbeddedBackend(), msgs, args)
+    if args.legacy_dir and (args.legacy_dir / "thresholds.json").exists():
+        # The previous model in the same run, so "no slower than 1.1" is a ratio, not two days' figures.
+        legacy = measure(lambda: EmbeddedBackend(args.legacy_dir), msgs, args)
+        out["legacy_model_version"] = legacy["model_version"]
+        out["legacy_batched_msgs_per_s"] = legacy["batched_msgs_per_s"]
+        out["legacy_batch_latency_p99_ms"] = legacy["batch_latency_p99_ms"]
+        out["batched_speed_vs_legacy"] = round(out["batched_msgs_per_s"] / legacy["batched_msgs_per_s"], 2)
+    elif args.legacy_dir != ARTIFACT_DIR_1_1:
+        print(f"no model in {args.legacy_dir}: legacy column skipped", file=sys.stderr)
     print(json.dumps(out, indent=2))
     if args.write:
         rows = "\n".join(f"| {k} | {v} |" for k, v in out.items())
