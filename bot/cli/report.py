@@ -10,10 +10,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot.policy import load_default_policy
 from bot.reports.chart import render_png
 from bot.reports.trends import build_trends, guilds, latest_activity, summary
+from bot.reports.tune import MIN_DECISIONS, suggest_all
 from bot.storage.database import Database
 from bot.storage.errors import DatabaseUnavailableError
+from bot.storage.queue import QueueRepository
+from bot.storage.settings import SettingsRepository
 
 DbOption = Annotated[Path, typer.Option("--db", help="The Warden database file.")]
 GuildOption = Annotated[
@@ -22,8 +26,9 @@ GuildOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``report`` to the ``warden`` app."""
+    """Add ``report`` and ``tune`` to the ``warden`` app."""
     app.command(name="report")(report)
+    app.command(name="tune")(tune)
 
 
 def open_existing(path: Path, console: Console) -> Database:
@@ -89,3 +94,26 @@ def report(
         )
         raise typer.Exit(1) from exc
     Console(soft_wrap=True).print(f"Server {server}, {summary(trends)} Chart written to {escape(str(png))}.")
+
+
+def tune(
+    db: DbOption,
+    guild: GuildOption = None,
+    needed: Annotated[
+        int, typer.Option("--min", min=1, help="Verdicts a label needs before a threshold is suggested.")
+    ] = MIN_DECISIONS,
+) -> None:
+    """Suggest per-label thresholds from the moderators' queue verdicts (approved = false positive);
+    nothing is changed: apply one with /warden tune's button or /warden thresholds."""
+    err = Console(stderr=True, soft_wrap=True)
+    database = open_existing(db, err)
+    try:
+        server = pick_guild(database, guild, db, err)
+        feedback = QueueRepository(database).list_feedback(server)
+        thresholds = SettingsRepository(database, load_default_policy()).effective(server).thresholds
+    finally:
+        database.close()
+    out = Console(soft_wrap=True, highlight=False)
+    out.print(f"Server {server}: {len(feedback)} queue verdicts.")
+    for suggestion in suggest_all(feedback, thresholds, needed=needed):
+        out.print(escape(suggestion.text()))

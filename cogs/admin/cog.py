@@ -19,8 +19,10 @@ from bot.moderation.forget import FAILED, PostRedactor, Redactions, redaction_su
 from bot.policy import PolicyConfigError, PolicySettings
 from bot.reports.chart import render_png
 from bot.reports.trends import build_trends, summary
+from bot.reports.tune import MIN_DECISIONS, suggest_all
 from bot.scoring.base import LABELS
 from bot.services import ScoringMetrics, scorer_queue_depth
+from cogs.admin.tune_view import TuneView
 from cogs.common import WardenCheckFailure, WardenCog, quote_member_text
 
 log = logging.getLogger(__name__)
@@ -298,6 +300,34 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
             file=discord.File(io.BytesIO(image), filename="warden-report.png"),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    # ------------------------------------------------------------------ tune
+
+    @app_commands.command(name="tune", description="Suggest thresholds from the moderators' queue decisions.")
+    async def tune(self, interaction: discord.Interaction) -> None:
+        """``/warden tune``: per label with enough verdicts, the threshold that best matches them, with
+        an Apply button each; nothing changes until an admin presses one."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        services = self.services
+        feedback = await services.database.run(services.queue.list_feedback, guild_id)
+        policy = await self._policy(guild_id)
+        suggestions = suggest_all(feedback, policy.thresholds)
+        lines = [f"From {len(feedback)} queue verdicts (Approve = a false positive; others confirm):"]
+        lines += [suggestion.text(name=f"`{suggestion.label}`") for suggestion in suggestions]
+        view = TuneView(services, guild_id, suggestions)
+        if view.children:
+            lines.append("Press a button to apply a suggestion; nothing changes by itself.")
+        else:
+            lines.append(
+                f"Nothing to apply yet: a label needs {MIN_DECISIONS} verdicts and a better-fitting value."
+            )
+        await interaction.response.send_message(
+            "\n".join(lines)[:1990],
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **({"view": view} if view.children else {}),
         )
 
     # ------------------------------------------------------------------ forget
