@@ -10,6 +10,7 @@ once, which the re-score must not repeat).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -19,7 +20,6 @@ import pytest
 
 from bot.events import DecisionEvent
 from bot.scoring.front import TieredFront
-from cogs.scoring.cog import PendingRescore, ScoringCog
 from tests.e2e.conftest import CLEAN, INSULT, INSULT_3, World
 from tests.e2e.test_bursts import errors_logged, send_at_once
 from tests.tiered_fake import FULL_INSULT, TieredFake
@@ -117,8 +117,12 @@ async def test_a_raid_leaves_no_message_unscored_and_no_message_with_two_cases(
 
 
 async def test_a_waiting_re_score_is_dropped_once_the_full_model_decided_the_message(world: World) -> None:
+    # discord.py drops an unloaded extension's modules from sys.modules, so a class imported at the top of
+    # this file may belong to an earlier bot's copy: use the module this bot loaded.
+    loaded = importlib.import_module("cogs.scoring.cog")
+    PendingRescore = loaded.PendingRescore
     cog = world.bot.get_cog("ScoringCog")
-    assert isinstance(cog, ScoringCog)
+    assert isinstance(cog, loaded.ScoringCog)
     before = datetime.now(UTC)
     message = await world.alice.send(world.news, CLEAN)  # decided by the full model (the front is idle)
     after = datetime.now(UTC)
