@@ -52,6 +52,17 @@ def scorer_backend_name(scorer: object, default: str = "unknown") -> str:
     return default
 
 
+def scorer_runtime(scorer: object) -> str:
+    """What runs the model behind the scorer front, and why (e.g. ``onnx-int8 (int8 with avx512_vnni;
+    2 threads; ...)``); ``""`` when the backend does not say (detoxify)."""
+    for owner in (getattr(scorer, "backend", None), scorer):
+        runtime = getattr(owner, "runtime", None)
+        if isinstance(runtime, str) and runtime:
+            reason = getattr(owner, "runtime_reason", "")
+            return f"{runtime} ({reason})" if isinstance(reason, str) and reason else runtime
+    return ""
+
+
 def scorer_queue_depth(scorer: object) -> int:
     """Texts waiting in the scorer front's queue (0 when it keeps none)."""
     depth = getattr(scorer, "queue_depth", 0)
@@ -124,3 +135,8 @@ class Services:
     def model_version(self) -> str:
         """The scorer's model version."""
         return scorer_model_version(self.scorer)
+
+    @property
+    def runtime(self) -> str:
+        """What runs the model and why (``""`` when the backend does not say)."""
+        return scorer_runtime(self.scorer)

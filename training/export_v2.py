@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.scoring.embedded.finetuned import FinetunedTier2
     from bot.scoring.embedded.lexical import LexicalFeatures
+    from training.export_onnx import export as export_onnx
     from training.finetune import training_rows
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "thresholds.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     (args.out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     log(f"wrote {args.out} ({meta['model_version']})")
+    log(f"ONNX fast path: {export_onnx(args.out)['files']}")  # training/export_onnx.py
     log(json.dumps({"thresholds": thresholds, "policy": policy, "cascade": report["cascade"]}))
     return 0
 

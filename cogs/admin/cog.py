@@ -252,6 +252,8 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
         embed = discord.Embed(title="Warden status", colour=discord.Colour.blurple())
         embed.add_field(name="Backend", value=services.backend_name, inline=True)
         embed.add_field(name="Model version", value=services.model_version, inline=True)
+        if runtime := services.runtime:  # which runtime the CPU got (onnx-int8, torch...) and why
+            embed.add_field(name="Runtime", value=runtime[:1024], inline=False)
         embed.add_field(name="Dry-run", value="on" if policy.dry_run else "off", inline=True)
         embed.add_field(name="Scoring queue", value=str(scorer_queue_depth(services.scorer)), inline=True)
         embed.add_field(name="Mod queue (open)", value=str(queue.open + queue.claimed), inline=True)

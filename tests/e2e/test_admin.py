@@ -81,6 +81,11 @@ async def test_status_reports_backend_model_queue_latency_and_today(world: World
     fields = {field.name: field.value for field in embed.fields}
     assert fields["Backend"] == world.bot.services.backend_name
     assert fields["Model version"] == world.bot.services.model_version
+    runtime = world.bot.services.runtime  # the embedded model says which runtime runs it, and why
+    if getattr(world.bot.services.scorer.backend, "runtime", None) is not None:
+        assert runtime and fields["Runtime"] == runtime
+    else:  # a backend that does not say (the keyword stand-in, detoxify) gets no field
+        assert "Runtime" not in fields
     assert "p50" in fields["Scoring latency"] and "p99" in fields["Scoring latency"]
     assert fields["Today (UTC)"].startswith("2 messages scored, 1 flagged")
     assert "Mod queue (open)" in fields

@@ -38,7 +38,16 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, artifact_dir: Path | None = None, *, cascade: bool = True, encoder=None):
+    def __init__(
+        self,
+        artifact_dir: Path | None = None,
+        *,
+        cascade: bool = True,
+        encoder=None,
+        runtime: str | None = None,
+    ):
+        """``runtime`` forces tier 2's runtime for model 2.x (``onnx-int8``, ``onnx``, ``torch``);
+        by default ``WARDEN_RUNTIME`` or the automatic choice (``runtime.py``) decides."""
         from bot.scoring.embedded.lexical import LexicalFeatures
 
         self.artifact_dir = Path(artifact_dir) if artifact_dir else ARTIFACT_DIR
@@ -56,7 +65,7 @@ class EmbeddedBackend:
         if (self.artifact_dir / "encoder.safetensors").exists():
             from bot.scoring.embedded.finetuned import FinetunedTier2
 
-            self._finetuned = FinetunedTier2(self.artifact_dir)
+            self._finetuned = FinetunedTier2(self.artifact_dir, runtime=runtime)
         else:  # model 1.x: tier 2 = lexical features + the frozen sentence embedding
             self._c2 = w["coef2_lex"].astype(np.float32).T.copy()
             self._e2 = w["coef2_emb"].astype(np.float32).T.copy()  # (384, 6)
@@ -82,8 +91,25 @@ class EmbeddedBackend:
 
     def warm_up(self) -> None:
         """Load the sentence encoder now instead of on the first message that needs it (blocking)."""
-        if self.uses_embeddings:
+        if self._finetuned is not None:
+            self._finetuned.load()
+        elif self.uses_embeddings:
             self._get_encoder()
+
+    @property
+    def runtime(self) -> str:
+        """What runs tier 2: ``onnx-int8``, ``onnx``, ``torch-bf16``, ``torch`` or ``numpy`` (``lexical``
+        for a model without embeddings); ``not loaded`` before the first message or :meth:`warm_up`."""
+        if self._finetuned is not None:
+            return self._finetuned.runtime or "not loaded"
+        if not self.uses_embeddings:
+            return "lexical"
+        return self._encoder.backend if self._encoder is not None else "not loaded"
+
+    @property
+    def runtime_reason(self) -> str:
+        """Why that runtime was chosen (empty before it loads, and for model 1.x)."""
+        return self._finetuned.runtime_reason if self._finetuned is not None else ""
 
     def _get_encoder(self):
         if self._finetuned is not None:
@@ -99,6 +125,10 @@ class EmbeddedBackend:
         from bot.scoring.embedded.textprep import clean_for_scoring
 
         cleaned = [clean_for_scoring(t) for t in texts]
+        unique = list(dict.fromkeys(cleaned))
+        if len(unique) < len(cleaned):  # identical texts in one call are scored once
+            where = {text: i for i, text in enumerate(unique)}
+            return self.predict(unique)[[where[text] for text in cleaned]]
         out = np.zeros((len(cleaned), 6), np.float32)
         live = np.array([bool(t) for t in cleaned])
         if not live.any():
