@@ -12,6 +12,7 @@ chosen at first use for the CPU at hand (``runtime.py``), and torch is the fallb
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,14 +41,19 @@ class FinetunedTier2:
         self._requested = runtime
         self._encoder = None
         self._onnx = None
+        self._load_lock = threading.Lock()
         self.runtime: str | None = None  # set when the runtime loads: onnx-int8, onnx, torch-bf16, torch
         self.runtime_reason = ""
 
     def load(self) -> str:
-        """Choose and load the runtime (once; blocking); return its name. An ONNX graph that fails to
-        load is logged and replaced by the torch pass."""
+        """Choose and load the runtime (once; blocking; thread-safe); return its name. An ONNX graph
+        that fails to load is logged and replaced by the torch pass."""
         if self.runtime is not None:
             return self.runtime
+        with self._load_lock:
+            return self.runtime if self.runtime is not None else self._load()
+
+    def _load(self) -> str:
         from bot.scoring.embedded.runtime import choose_runtime, describe_cpu, usable_cores
 
         choice = choose_runtime(self.artifact_dir, self._requested)
@@ -66,11 +72,12 @@ class FinetunedTier2:
                 reason = f"{choice.path.name} failed to load ({type(exc).__name__})"
                 fallback = True
         if self._onnx is not None:
-            self.runtime = choice.name
+            name = choice.name
         else:
             _match_torch_threads(threads)
-            self.runtime = self.encoder().backend
+            name = self.encoder().backend
         self.runtime_reason = f"{reason}; {threads} threads; CPU {describe_cpu()}"
+        self.runtime = name  # last: a reader that sees the runtime sees its reason too
         level = logging.WARNING if fallback else logging.INFO
         log.log(level, "tier 2 runtime: %s (%s)", self.runtime, self.runtime_reason)
         return self.runtime
