@@ -81,18 +81,17 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def no_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The automatic choice as on a CPU without native bfloat16 (the float32 ONNX graph)."""
-    monkeypatch.setattr(rt, "cpu_flags", lambda: frozenset({"avx", "avx2"}))
+def auto_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The automatic choice (no WARDEN_RUNTIME from the environment)."""
     monkeypatch.delenv(rt.ENV_RUNTIME, raising=False)
 
 
 @pytest.mark.slow
-def test_exported_float_graph_matches_torch_on_200_texts(exported: Path, no_bf16: None) -> None:
+def test_exported_float_graph_matches_torch_on_200_texts(exported: Path, auto_runtime: None) -> None:
     texts = texts_200()
     reference = float_torch(exported).logits(texts)
     onnx = FinetunedTier2(exported)
-    assert onnx.load() == "onnx" and "no native bfloat16" in onnx.runtime_reason
+    assert onnx.load() == "onnx" and "float model's decisions" in onnx.runtime_reason
     assert np.abs(onnx.logits(texts) - reference).max() < 1e-3
 
 
@@ -141,7 +140,7 @@ def _tamper(art: Path, **changes) -> None:
 
 @pytest.mark.slow
 def test_a_graph_that_fails_to_load_falls_back_to_torch_with_a_warning(
-    exported: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, no_bf16: None
+    exported: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, auto_runtime: None
 ) -> None:
     import hashlib
     import shutil
@@ -160,7 +159,7 @@ def test_a_graph_that_fails_to_load_falls_back_to_torch_with_a_warning(
 
 @pytest.mark.slow
 def test_a_graph_that_computes_something_else_falls_back_to_torch(
-    exported: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, no_bf16: None
+    exported: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, auto_runtime: None
 ) -> None:
     import shutil
 
@@ -174,7 +173,7 @@ def test_a_graph_that_computes_something_else_falls_back_to_torch(
 
 
 def test_a_missing_graph_falls_back_to_torch_with_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, no_bf16: None
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, auto_runtime: None
 ) -> None:
     art = make_small_artifact(tmp_path / "art")
     tier2 = FinetunedTier2(art)

@@ -1,14 +1,16 @@
 """Which runtime runs tier 2's encoder on this machine, and why.
 
-Candidates: torch in bfloat16 on CPUs that compute it natively (AVX512-BF16, AMX: faster there than
-float32 ONNX, and within the quality bounds: ``benchmarks/runtime_quality.py``), the float32 ONNX graph
-on every other CPU (``encoder.graph.onnx``, assembled at load: ``onnx_graph.py``; the same decisions as
-the float torch pass, 1.5-2x faster), torch as the fallback. The int8 graph (``encoder.int8.onnx``,
-built on request by ``python -m training.export_onnx --int8``) is faster still but moves about 4% of
-HateCheck decisions, so it runs only when asked for. ``WARDEN_RUNTIME`` = ``auto`` (default) |
-``onnx`` | ``onnx-int8`` | ``torch`` forces one; a forced ONNX runtime that cannot load falls back to
-torch, with a warning. A graph is used only when ``onnx.json`` names the ``encoder.safetensors`` it was
-built from and the graph's own digest, so a retrained encoder never runs behind a stale or damaged graph.
+By default the float32 ONNX graph (``encoder.graph.onnx``, assembled at load: ``onnx_graph.py``) on
+every CPU: the float torch pass's decisions exactly (``benchmarks/runtime_quality.py``), 1.7x its speed
+without native bfloat16, and in the bot's front a lower latency and a flat memory even where torch has
+bfloat16 (``benchmarks/speed.py``; docs/benchmarks.md). Torch is the fallback, and the choice for offline
+replays on CPUs with native bfloat16 (``WARDEN_RUNTIME=torch``: about 1.3x faster there in large
+batches). The int8 graph (``encoder.int8.onnx``, built on request by ``python -m training.export_onnx
+--int8``) is faster still but moves about 4% of HateCheck decisions, so it runs only when asked for.
+``WARDEN_RUNTIME`` = ``auto`` (default) | ``onnx`` | ``onnx-int8`` | ``torch`` forces one; an ONNX
+runtime that cannot load falls back to torch, with a warning. A graph is used only when ``onnx.json``
+names the ``encoder.safetensors`` it was built from and the graph's own digest, so a retrained encoder
+never runs behind a stale or damaged graph.
 
 Importing this module is cheap: onnxruntime is imported only to build a session.
 """
@@ -147,10 +149,6 @@ def _onnxruntime_problem() -> str | None:
     return None
 
 
-def _bf16_off(env: Mapping[str, str]) -> bool:
-    return env.get("WARDEN_ENCODER_BF16", "auto").strip().lower() in {"0", "false", "no", "off"}
-
-
 def choose_runtime(
     artifact_dir: Path,
     requested: str | None = None,
@@ -160,9 +158,8 @@ def choose_runtime(
 ) -> RuntimeChoice:
     """Pick tier 2's runtime for this CPU and artifact (no session is built here; module docstring).
 
-    ``requested`` (or ``WARDEN_RUNTIME``) forces one of :data:`RUNTIMES`; ``auto`` or nothing decides:
-    torch where the CPU has native bfloat16 (unless ``WARDEN_ENCODER_BF16=0``), else the float32 ONNX
-    graph, else torch.
+    ``requested`` (or ``WARDEN_RUNTIME``) forces one of :data:`RUNTIMES`; ``auto`` or nothing: the
+    float32 ONNX graph, else torch.
     """
     env = os.environ if env is None else env
     source = "asked for " if requested else f"{ENV_RUNTIME}="
@@ -172,10 +169,6 @@ def choose_runtime(
         wanted = "auto"
     if wanted == "torch":
         return RuntimeChoice("torch", f"{source}torch")
-    flags = cpu_flags() if flags is None else flags
-    bf16 = next((flag for flag in NATIVE_BF16 if flag in flags), None)
-    if wanted == "auto" and bf16 and not _bf16_off(env):
-        return RuntimeChoice("torch", f"native bfloat16 ({bf16}): faster than float32 ONNX here")
     missing_ort = _onnxruntime_problem()
     if missing_ort:
         return RuntimeChoice("torch", missing_ort, fallback=True)
@@ -186,5 +179,9 @@ def choose_runtime(
         return RuntimeChoice("torch", prefix + problem, fallback=True)
     if wanted != "auto":
         return RuntimeChoice(wanted, f"{source}{wanted}", Path(artifact_dir) / name)
-    why = "no native bfloat16 on this CPU" if not bf16 else "bfloat16 switched off (WARDEN_ENCODER_BF16=0)"
-    return RuntimeChoice("onnx", f"float32 ONNX: {why}", Path(artifact_dir) / name)
+    flags = cpu_flags() if flags is None else flags
+    bf16 = next((flag for flag in NATIVE_BF16 if flag in flags), None)
+    hint = f"; {ENV_RUNTIME}=torch is faster for offline replays here ({bf16})" if bf16 else ""
+    return RuntimeChoice(
+        "onnx", f"float32 ONNX: the float model's decisions on any CPU{hint}", Path(artifact_dir) / name
+    )
