@@ -60,7 +60,7 @@ def render_png(trends: Trends, *, title: str, channel_names: Mapping[int, str] |
             if any(counts):
                 decisions.bar(positions, counts, bottom=bottom, label=action, color=COLOURS.get(action))
                 bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-        decisions.legend(fontsize=8, loc="upper left")
+        decisions.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         day_axis(decisions)
     else:
         _empty(decisions, "no decisions with an action")
