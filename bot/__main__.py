@@ -53,13 +53,12 @@ def check_policy(path: object) -> None:
 
 
 def check_context() -> None:
-    """Read the context feature's settings now (``WARDEN_CONTEXT_CONFIG``, ``WARDEN_CONTEXT_PROVIDERS``),
-    so a bad file stops the start before connecting (``ContextConfigError`` naming the file and key)."""
-    try:
-        from bot.sources.config import settings_from_env
-    except ImportError:  # the context feature is not installed
-        return
-    settings_from_env()
+    """Read the ``context`` section of the settings from the environment (``WARDEN_CONTEXT_CONFIG``,
+    ``WARDEN_CONTEXT_PROVIDERS``) as :meth:`Settings.from_env` does, without needing a token; raises
+    ``ContextConfigError`` naming the file and key. ``main`` gets the same check from ``from_env``."""
+    from bot.settings import context_from_env
+
+    context_from_env()
 
 
 def check_extra_cogs(modules: Sequence[str]) -> None:
@@ -124,12 +123,15 @@ async def _run(settings: object) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
+    from bot.context_settings import ContextConfigError
     from bot.settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         return _fail(str(error), EXIT_CONFIG)
+    except ContextConfigError as error:  # the context section: WARDEN_CONTEXT_CONFIG and the switches
+        return _fail(f"invalid context settings: {error}", EXIT_CONFIG)
     _configure_logging(settings.log_level)
     from bot.policy import PolicyConfigError
 
@@ -137,12 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_policy(settings.config_path)
     except PolicyConfigError as error:
         return _fail(f"invalid policy: {error}", EXIT_CONFIG)
-    from bot.sources.config import ContextConfigError
-
-    try:
-        check_context()
-    except ContextConfigError as error:
-        return _fail(f"invalid context settings: {error}", EXIT_CONFIG)
     try:
         check_extra_cogs(settings.extra_cogs)
     except ValueError as error:

@@ -365,8 +365,8 @@ def _context_factory(services: Services) -> Callable[[], Awaitable[Any]] | None:
 
     async def build() -> Any:
         assert services.session is not None
-        # The context feature reads its own settings (WARDEN_CONTEXT_CONFIG, providers, API key) from
-        # the environment when handed the process settings; none set = the local source library only.
+        # The process settings' ``context`` section (WARDEN_CONTEXT_CONFIG, providers, API key, read by
+        # Settings.from_env); none set = the local source library only.
         result = build_context_service(services.database, services.session, services.settings)
         if asyncio.iscoroutine(result):
             result = await result

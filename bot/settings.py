@@ -1,8 +1,9 @@
-"""Process settings: read once from the environment at start-up, typed and validated with pydantic.
+"""Process settings: read once from the environment at start-up, typed and validated with
+pydantic-settings.
 
-These are the deployment's settings (token, database, scorer backend, logging, plug-in cogs). The
-per-server policy (thresholds, channels, dry-run, disabled cogs) lives in ``bot.policy`` with its
-defaults in ``config/`` and overrides in SQLite.
+These are the deployment's settings (token, database, scorer backend, logging, plug-in cogs, and the
+context feature's section). The per-server policy (thresholds, channels, dry-run, disabled cogs) lives
+in ``bot.policy`` with its defaults in ``config/`` and overrides in SQLite.
 
 | variable                     | default      | meaning                                                    |
 |------------------------------|--------------|------------------------------------------------------------|
@@ -16,6 +17,13 @@ defaults in ``config/`` and overrides in SQLite.
 | ``WARDEN_TEST_GUILD_ID``     | unset        | sync slash commands to this guild only (instant)            |
 | ``WARDEN_CONFIG``            | unset        | a policy TOML replacing the shipped default policy         |
 | ``WARDEN_EXTRA_COGS``        | unset        | comma-separated module paths of deployment cogs to load    |
+| ``WARDEN_CONTEXT_CONFIG``    | unset        | a TOML file whose ``[context]`` table is ``context``       |
+| ``WARDEN_CONTEXT_PROVIDERS`` | unset        | remote providers switched on: wikipedia,factcheck,gdelt    |
+| ``WARDEN_FACTCHECK_API_KEY`` | unset        | Google Fact Check Tools key (switches it on; never logged) |
+
+:meth:`Settings.from_env` reads them through two settings sources: :class:`EnvironSource` (one variable
+a field) and :class:`ContextSource` (the ``context`` section: the file, then the switches). Built
+directly (``Settings(discord_token=...)``, as tests do) the settings read nothing from the environment.
 
 No discord.py import here: the settings are plain data.
 """
@@ -25,23 +33,23 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-ENV_NAMES: dict[str, str] = {
-    "discord_token": "DISCORD_TOKEN",
-    "db_path": "WARDEN_DB_PATH",
-    "backend": "WARDEN_BACKEND",
-    "detoxify_model": "WARDEN_DETOXIFY_MODEL",
-    "detoxify_checkpoint": "WARDEN_DETOXIFY_CHECKPOINT",
-    "detoxify_config": "WARDEN_DETOXIFY_CONFIG",
-    "log_level": "WARDEN_LOG_LEVEL",
-    "test_guild_id": "WARDEN_TEST_GUILD_ID",
-    "config_path": "WARDEN_CONFIG",
-    "extra_cogs": "WARDEN_EXTRA_COGS",
-}
-"""Field name -> environment variable."""
+from bot.context_settings import PROVIDERS, ContextConfigError, ContextSettings, load_context_file
+
+ENV_CONTEXT_CONFIG = "WARDEN_CONTEXT_CONFIG"
+ENV_CONTEXT_PROVIDERS = "WARDEN_CONTEXT_PROVIDERS"
+ENV_FACTCHECK_KEY = "WARDEN_FACTCHECK_API_KEY"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -55,21 +63,40 @@ class SettingsError(ValueError):
         self.problem = problem
 
 
-class Settings(BaseModel):
-    """The deployment's settings. Build with :meth:`from_env` in production, directly in tests."""
+class Settings(BaseSettings):
+    """The deployment's settings. Build with :meth:`from_env` in production, directly in tests.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Each field's alias is its environment variable; ``context`` is the context feature's section
+    (:class:`~bot.context_settings.ContextSettings`).
+    """
 
-    discord_token: SecretStr = Field(description="Bot token; required, never logged.")
-    db_path: Path = Path("warden.db")
-    backend: Literal["embedded", "detoxify"] = "embedded"
-    detoxify_model: str = "original"
-    detoxify_checkpoint: Path | None = None
-    detoxify_config: Path | None = None
-    log_level: str = "INFO"
-    test_guild_id: int | None = Field(default=None, gt=0)
-    config_path: Path | None = None
-    extra_cogs: tuple[str, ...] = ()
+    model_config = SettingsConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True, case_sensitive=True
+    )
+
+    discord_token: SecretStr = Field(alias="DISCORD_TOKEN", description="Bot token; required, never logged.")
+    db_path: Path = Field(Path("warden.db"), alias="WARDEN_DB_PATH")
+    backend: Literal["embedded", "detoxify"] = Field("embedded", alias="WARDEN_BACKEND")
+    detoxify_model: str = Field("original", alias="WARDEN_DETOXIFY_MODEL")
+    detoxify_checkpoint: Path | None = Field(None, alias="WARDEN_DETOXIFY_CHECKPOINT")
+    detoxify_config: Path | None = Field(None, alias="WARDEN_DETOXIFY_CONFIG")
+    log_level: str = Field("INFO", alias="WARDEN_LOG_LEVEL")
+    test_guild_id: int | None = Field(None, gt=0, alias="WARDEN_TEST_GUILD_ID")
+    config_path: Path | None = Field(None, alias="WARDEN_CONFIG")
+    extra_cogs: Annotated[tuple[str, ...], NoDecode] = Field((), alias="WARDEN_EXTRA_COGS")
+    context: ContextSettings = Field(default_factory=ContextSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values given: the environment is read by :meth:`from_env`, which names its sources."""
+        return (init_settings,)
 
     @field_validator("discord_token")
     @classmethod
@@ -106,23 +133,96 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from ``environ`` (default: ``os.environ``).
 
-        Raises :class:`SettingsError` with a one-line message naming the variable at fault.
+        Raises :class:`SettingsError` with a one-line message naming the variable at fault, or
+        :class:`~bot.context_settings.ContextConfigError` naming the variable, the file and the key of
+        the ``context`` section.
         """
         env = os.environ if environ is None else environ
-        raw: dict[str, str] = {}
-        for field_name, variable in ENV_NAMES.items():
-            value = env.get(variable)
-            if value is not None and value.strip() != "":
-                raw[field_name] = value.strip()
-        if "discord_token" not in raw:
+        if not env.get("DISCORD_TOKEN", "").strip():
             raise SettingsError(
                 "DISCORD_TOKEN", "is not set (the bot token from the Discord developer portal)"
             )
+        values = {**EnvironSource(cls, env)(), **ContextSource(cls, env)()}
         try:
-            return cls.model_validate(raw)
+            return cls(**values)
         except ValidationError as exc:
             error = exc.errors()[0]
-            field_name = str(error["loc"][0]) if error["loc"] else "settings"
-            variable = ENV_NAMES.get(field_name, field_name)
+            variable = str(error["loc"][0]) if error["loc"] else "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
-            raise SettingsError(variable, message) from None
+            raise SettingsError(ENV_NAMES.get(variable, variable), message) from None
+
+
+ENV_NAMES: dict[str, str] = {
+    name: field.alias for name, field in Settings.model_fields.items() if field.alias is not None
+}
+"""Field name -> environment variable."""
+
+
+class EnvironSource(EnvSettingsSource):
+    """The fields that have a variable, from an environment mapping: the value stripped, a blank one
+    unset (``WARDEN_TEST_GUILD_ID=" 123 "`` is 123; ``WARDEN_DB_PATH=""`` is the default)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls, case_sensitive=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        variables = {field.alias for field in self.settings_cls.model_fields.values() if field.alias}
+        return {
+            name: value.strip()
+            for name, value in self._environ.items()
+            if name in variables and value.strip()
+        }
+
+
+class ContextSource(PydanticBaseSettingsSource):
+    """The ``context`` section: ``$WARDEN_CONTEXT_CONFIG`` (a TOML file's ``[context]`` table, or the
+    whole file), then the ``$WARDEN_CONTEXT_PROVIDERS`` switches and ``$WARDEN_FACTCHECK_API_KEY`` on
+    top. Nothing set: the defaults (the local library only, offline). A bad file or switch raises
+    :class:`~bot.context_settings.ContextConfigError` naming the variable, the file and the key."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name != "context":
+            return None, field_name, False
+        return self.section(), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {"context": self.section()}
+
+    def section(self) -> ContextSettings:
+        """The validated section."""
+        env = self._environ
+        path = env.get(ENV_CONTEXT_CONFIG, "").strip()
+        if path:
+            try:
+                settings = load_context_file(path)
+            except ContextConfigError as error:
+                raise ContextConfigError(error.problems, f"{ENV_CONTEXT_CONFIG}: {error.source}") from None
+        else:
+            settings = ContextSettings()
+        switches = {p.strip().lower() for p in env.get(ENV_CONTEXT_PROVIDERS, "").split(",") if p.strip()}
+        unknown = sorted(switches - set(PROVIDERS))
+        if unknown:
+            raise ContextConfigError(
+                [("", f"unknown provider {', '.join(map(repr, unknown))} (known: {', '.join(PROVIDERS)})")],
+                ENV_CONTEXT_PROVIDERS,
+            )
+        updates: dict[str, Any] = {}
+        for name in PROVIDERS:
+            if name in switches:
+                updates[name] = getattr(settings, name).model_copy(update={"enabled": True})
+        key = env.get(ENV_FACTCHECK_KEY, "").strip()
+        if key:
+            base = updates.get("factcheck", settings.factcheck)
+            updates["factcheck"] = base.model_copy(update={"api_key": SecretStr(key), "enabled": True})
+        return settings.model_copy(update=updates) if updates else settings
+
+
+def context_from_env(environ: Mapping[str, str] | None = None) -> ContextSettings:
+    """The ``context`` section alone, as :meth:`Settings.from_env` reads it (no token needed: the
+    ``warden`` CLI and the start-up checks use it)."""
+    return ContextSource(Settings, os.environ if environ is None else environ).section()

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.context_settings import ContextSettings
 from bot.moderation.store import PolicyStore
 from bot.policy.settings import ContextSettings as PolicyContext
-from bot.sources.config import ContextSettings
 from bot.sources.member_requests import policy_values, server_settings, server_values
 from bot.sources.service import ContextService
 from bot.storage.database import Database

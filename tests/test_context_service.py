@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.sources.config import ContextSettings
+from bot.context_settings import ContextSettings
 from bot.sources.embedding import default_encoder
 from bot.sources.models import Source, SourceKind
 from bot.sources.ranking import RankConfig, chunk_texts, fuse, rrf, url_key

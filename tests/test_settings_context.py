@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.sources.config import (
-    ENV_CONFIG,
-    ContextConfigError,
-    ContextSettings,
-    coerce_settings,
-    load_context_file,
-    settings_from_env,
-)
+from bot.context_settings import ContextConfigError, ContextSettings, load_context_file
+from bot.settings import ENV_CONTEXT_CONFIG as ENV_CONFIG
+from bot.settings import context_from_env as settings_from_env
+from bot.sources import coerce_settings
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "context.toml") -> Path:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import check_context, check_policy
+from bot.context_settings import ContextConfigError
 from bot.settings import Settings, SettingsError
-from bot.sources.config import ContextConfigError
 from tests.conftest import REPO_ROOT
 
 

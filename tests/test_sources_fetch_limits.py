@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestServer
 from typer.testing import CliRunner
 
 from bot.cli import sources as sources_cli
-from bot.sources.config import ContextSettings
+from bot.context_settings import ContextSettings
 from bot.sources.ingest import MAX_FEED_ENTRIES, IngestError
 from bot.sources.service import ContextService
 from bot.storage.database import Database

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
-from bot.sources.config import ContextSettings
+from bot.context_settings import ContextSettings
 from bot.sources.ingest import IngestError
 from bot.sources.safe_fetch import FetchError, IPAddress, SafeFetcher, is_blocked_address
 from bot.sources.service import ContextService

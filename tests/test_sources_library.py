@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.context_settings import ContextSettings
 from bot.sources import build_context_service
-from bot.sources.config import ContextSettings
 from bot.sources.ingest import IngestError, extract_claim_review, parse_text
 from bot.sources.models import NO_RESULTS_TEXT, SourceKind
 from bot.sources.service import ContextService

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.sources.config import ContextSettings, ProviderConfig
+from bot.context_settings import ContextSettings, ProviderConfig
 from bot.sources.http import USER_AGENT, TokenBucket, TTLCache
 from bot.sources.models import SourceKind
 from bot.sources.providers import FactCheckProvider, GdeltProvider, RemoteProvider, WikipediaProvider

@@ -46,10 +46,11 @@ def fail(message: str, status: int = EXIT_CONFIG) -> NoReturn:
 
 def _settings(config: Path | None) -> Any:
     """The ``[context]`` settings of ``--config``, else of ``$WARDEN_CONTEXT_CONFIG`` (validated)."""
-    from bot.sources.config import ContextConfigError, load_context_file, settings_from_env
+    from bot.context_settings import ContextConfigError, load_context_file
+    from bot.settings import context_from_env
 
     try:
-        return load_context_file(config) if config is not None else settings_from_env()
+        return load_context_file(config) if config is not None else context_from_env()
     except ContextConfigError as exc:
         fail(str(exc))
 

@@ -6,17 +6,20 @@ Composition root usage::
     service = build_context_service(database, http_session, settings)   # ContextService
     bot.services.context = service                                     # the cog looks here
 
-``settings`` may be a :class:`ContextSettings`, a mapping (``{"context": {...}}`` or the section
-itself), an object with a ``context`` attribute, or None (defaults: local library only + semantic).
+``settings`` may be the process settings (:class:`bot.settings.Settings`: its ``context`` section), a
+:class:`ContextSettings`, a mapping (``{"context": {...}}`` or the section itself), or None (the section
+read from the environment, as ``python -m bot`` reads it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
-from bot.sources.config import ContextSettings, ProviderConfig, coerce_settings
+from bot.context_settings import ContextSettings, ProviderConfig, validate_section
+from bot.settings import Settings, context_from_env
 from bot.sources.database_api import DatabaseLike
 from bot.sources.library_admin import AddedSource
 from bot.sources.member_requests import ContextReply, Refusal
@@ -35,11 +38,28 @@ __all__ = [
     "Source",
     "SourceKind",
     "build_context_service",
+    "coerce_settings",
 ]
 
 
+def coerce_settings(settings: Settings | ContextSettings | Mapping[str, Any] | None) -> ContextSettings:
+    """The context section of ``settings`` (see the module's docstring). A mapping is validated by key:
+    :class:`~bot.context_settings.ContextConfigError` names the key at fault."""
+    if settings is None:
+        return context_from_env()
+    if isinstance(settings, ContextSettings):
+        return settings
+    if isinstance(settings, Settings):
+        return settings.context
+    if isinstance(settings, Mapping):
+        return validate_section(settings)
+    raise TypeError(f"not context settings: {type(settings).__name__}")
+
+
 def build_context_service(
-    database: DatabaseLike, session: aiohttp.ClientSession | None, settings: Any = None
+    database: DatabaseLike,
+    session: aiohttp.ClientSession | None,
+    settings: Settings | ContextSettings | Mapping[str, Any] | None = None,
 ) -> ContextService:
     """The one way the core builds the context service (database migrated to >= 2, bot's HTTP session)."""
     return ContextService(database, session, coerce_settings(settings))

@@ -13,10 +13,11 @@ from typing import Any
 
 import aiohttp
 
+from bot.context_settings import USER_AGENT
+
 log = logging.getLogger(__name__)
 
-# Deployments should append a contact (``user_agent`` in [context]): Wikimedia and GDELT ask for one.
-USER_AGENT = "WardenBot/0.1 (Discord moderation bot; source context for news discussions)"
+__all__ = ["USER_AGENT", "TTLCache", "TokenBucket", "get_json"]
 
 
 class TokenBucket:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.sources.config import ContextSettings
+from bot.context_settings import ContextSettings
 from bot.sources.ingest import (
     MAX_FEED_ENTRIES,
     FeedPoll,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.sources.config import ContextSettings
+from bot.context_settings import ContextSettings
 from bot.sources.models import ContextResult
 from bot.sources.store import RequestLog
 

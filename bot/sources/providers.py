@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 
-from bot.sources.config import ProviderConfig
+from bot.context_settings import ProviderConfig
 from bot.sources.database_api import DatabaseLike
 from bot.sources.fts import tokens
 from bot.sources.http import USER_AGENT, TokenBucket, TTLCache, get_json

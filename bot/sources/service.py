@@ -21,8 +21,8 @@ from typing import Any
 import aiohttp
 import numpy as np
 
+from bot.context_settings import ContextSettings
 from bot.sources.claims import pick_claim
-from bot.sources.config import ContextSettings
 from bot.sources.database_api import DatabaseLike
 from bot.sources.embedding import DIM, Encoder, default_encoder, from_blob, to_blob
 from bot.sources.library_admin import LibraryAdmin

@@ -1,13 +1,17 @@
-"""Configuration of the context feature, per deployment (``[context]`` in the bot's settings).
+"""The ``context`` section of the process settings (:attr:`bot.settings.Settings.context`): what the
+context feature needs besides the database and the HTTP session, and its TOML file.
 
+The section is read by :class:`bot.settings.Settings` (``$WARDEN_CONTEXT_CONFIG``, the provider
+switches and the Fact Check key) and by ``warden sources``/``warden context --config`` (a file alone).
 Booleans and integers are strict (``semantic = "yes"`` and ``max_items = true`` are errors, not
 coerced): TOML gives real ones. A bad file raises :class:`ContextConfigError` naming the file and the
-key, one line, for ``warden sources``/``warden context --config`` and for ``python -m bot`` at start.
+key, one line.
+
+Plain data: no discord.py, no aiohttp, nothing of the context feature's own modules.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,7 +20,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from bot.policy.errors import PolicyConfigError
-from bot.sources.http import USER_AGENT
+
+USER_AGENT = "WardenBot/0.1 (Discord moderation bot; source context for news discussions)"
+"""The default ``User-Agent`` of provider calls and page fetches. Deployments should append a contact
+(``user_agent`` in ``[context]``): Wikimedia and GDELT ask for one."""
+
+PROVIDERS = ("wikipedia", "factcheck", "gdelt")
+"""The remote providers, by the name of their table (``[context.gdelt]``) and of their switch."""
 
 Flag = Annotated[bool, Field(strict=True)]
 
@@ -112,16 +122,6 @@ class ContextSettings(BaseModel):
     proactive_per_hour: int = _int(6, ge=1)  # per guild
 
 
-ENV_CONFIG = "WARDEN_CONTEXT_CONFIG"  # a TOML file with a [context] table (same fields as ContextSettings)
-ENV_PROVIDERS = (
-    "WARDEN_CONTEXT_PROVIDERS"  # comma list switching remote providers on: wikipedia,factcheck,gdelt
-)
-ENV_FACTCHECK_KEY = "WARDEN_FACTCHECK_API_KEY"  # the Google Fact Check Tools API key (never logged)
-
-
-PROVIDERS = ("wikipedia", "factcheck", "gdelt")
-
-
 def validate_context(data: Any, *, source: str | None = None, prefix: str = "") -> ContextSettings:
     """``data`` (the ``[context]`` table) validated into :class:`ContextSettings`; a provider's table
     (``[context.gdelt]``) is merged over that provider's defaults. Bad keys raise
@@ -143,6 +143,13 @@ def validate_context(data: Any, *, source: str | None = None, prefix: str = "") 
         raise ContextConfigError([(prefix + key, message) for key, message in problems], source) from None
 
 
+def validate_section(data: Mapping[str, Any]) -> ContextSettings:
+    """A mapping that holds a ``context`` table (keys named ``context.max_items``), or the table itself."""
+    if "context" in data:
+        return validate_context(data["context"], prefix="context.")
+    return validate_context(data)
+
+
 def load_context_file(path: str | Path) -> ContextSettings:
     """A TOML file's ``[context]`` table (or, with no such table, the whole file) as settings.
 
@@ -161,60 +168,7 @@ def load_context_file(path: str | Path) -> ContextSettings:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ContextConfigError([("", f"not valid TOML: {error}")], source) from None
-    if "context" in table:
-        return validate_context(table["context"], source=source, prefix="context.")
-    return validate_context(table, source=source)
-
-
-def settings_from_env(environ: Mapping[str, str] | None = None) -> ContextSettings:
-    """The deployment's context settings: ``$WARDEN_CONTEXT_CONFIG`` (TOML ``[context]``), then the
-    ``$WARDEN_CONTEXT_PROVIDERS`` switches and ``$WARDEN_FACTCHECK_API_KEY`` on top. Nothing set: the
-    local library only (offline). Raises :class:`ContextConfigError` naming the variable, the file and
-    the key at fault (``python -m bot`` checks this before connecting)."""
-    env = os.environ if environ is None else environ
-    path = env.get(ENV_CONFIG, "").strip()
-    if path:
-        try:
-            settings = load_context_file(path)
-        except ContextConfigError as error:
-            raise ContextConfigError(error.problems, f"{ENV_CONFIG}: {error.source}") from None
-    else:
-        settings = ContextSettings()
-    switches = {p.strip().lower() for p in env.get(ENV_PROVIDERS, "").split(",") if p.strip()}
-    unknown = sorted(switches - set(PROVIDERS))
-    if unknown:
-        raise ContextConfigError(
-            [("", f"unknown provider {', '.join(map(repr, unknown))} (known: {', '.join(PROVIDERS)})")],
-            ENV_PROVIDERS,
-        )
-    updates: dict[str, Any] = {}
-    for name in PROVIDERS:
-        if name in switches:
-            updates[name] = getattr(settings, name).model_copy(update={"enabled": True})
-    key = env.get(ENV_FACTCHECK_KEY, "").strip()
-    if key:
-        base = updates.get("factcheck", settings.factcheck)
-        updates["factcheck"] = base.model_copy(update={"api_key": SecretStr(key), "enabled": True})
-    return settings.model_copy(update=updates) if updates else settings
-
-
-def coerce_settings(settings: Any) -> ContextSettings:
-    """Accept a :class:`ContextSettings`, a mapping, None, an object with a ``context`` attribute, or
-    the process settings (:class:`bot.settings.Settings`, which has none: read from the environment).
-    Raises :class:`ContextConfigError` naming the key at fault."""
-    if settings is None:
-        return settings_from_env()
-    if isinstance(settings, ContextSettings):
-        return settings
-    if isinstance(settings, Mapping):
-        if "context" in settings:
-            return validate_context(settings["context"], prefix="context.")
-        return validate_context(settings)
-    inner = getattr(settings, "context", None)
-    if isinstance(inner, ContextSettings):
-        return inner
-    if isinstance(inner, BaseModel):
-        return validate_context(inner.model_dump())
-    if isinstance(inner, Mapping):
-        return validate_context(inner)
-    return settings_from_env()
+    try:
+        return validate_section(table)
+    except ContextConfigError as error:
+        raise ContextConfigError(error.problems, source) from None
