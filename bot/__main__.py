@@ -1,8 +1,8 @@
 """``python -m bot``: start the Discord bot.
 
 Reads the process settings from the environment (:class:`bot.settings.Settings`), checks the policy
-file, builds the bot with :func:`bot.client.create_bot` and runs it until stopped (Ctrl-C or SIGTERM),
-then shuts down gracefully (scorer drained, database and session closed).
+file, builds the bot with :func:`bot.discord_adapter.factory.create_bot` and runs it until stopped
+(Ctrl-C or SIGTERM), then shuts down gracefully (scorer drained, database and session closed).
 
 A missing token or an invalid configuration (process settings, the policy file, the context settings
 of ``WARDEN_CONTEXT_CONFIG``, an unusable database path) ends the process at once with one line on
@@ -76,7 +76,7 @@ async def _run(settings: object) -> int:
     import aiohttp
     import discord
 
-    from bot.client import create_bot
+    from bot.discord_adapter.factory import create_bot
     from bot.scoring.base import ScoringError
     from bot.storage.errors import StorageError
 

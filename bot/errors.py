@@ -2,7 +2,7 @@
 
 Every exception carries attributes (not just a message) and a ``user_message``: the short text a
 member sees, ephemeral, when a command fails with it. The one error handler
-(``cogs.common.report_error``, installed by ``bot.client`` on the command tree and for listeners) turns
+(``bot.discord_adapter.reporting.report_error``, installed on the command tree by the client) turns
 these into replies and sends tracebacks of everything else to the log. No discord.py import here.
 """
 

@@ -1,7 +1,8 @@
 """What the cogs share, as plain Python: :class:`Services` (``bot.services``, built once by
-:func:`bot.client.create_bot`), the scorer front protocol and the in-process scoring metrics.
+:func:`bot.discord_adapter.factory.create_bot`), the scorer front protocol and the in-process scoring
+metrics. The shapes of the services are the Protocols of :mod:`bot.service_protocols`.
 
-No discord.py here: the composition root that fills these in is :mod:`bot.client`.
+No discord.py here: the composition root that fills these in is :mod:`bot.discord_adapter.factory`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from typing import Any, Protocol, runtime_checkable
 import aiohttp
 
 from bot.scoring.base import Scores
+from bot.service_protocols import (
+    CaseStore,
+    ContextFeature,
+    DecisionRecorder,
+    Infractions,
+    PolicyProvider,
+    QueueStore,
+    ScoreStore,
+)
 from bot.settings import Settings
 from bot.storage.database import Database
 
@@ -110,19 +120,22 @@ class ScoringMetrics:
 
 @dataclass
 class Services:
-    """Everything the cogs share, built once by :func:`create_bot` (``bot.services``)."""
+    """Everything the cogs share, built once by :func:`~bot.discord_adapter.factory.create_bot`
+    (``bot.services``). ``scorer``, ``session`` and ``context`` are filled in by the bot's
+    ``setup_hook`` when not given (they need the running loop); ``context`` stays ``None`` where the
+    context feature is not installed."""
 
     settings: Settings
     database: Database
+    policies: PolicyProvider
+    scores: ScoreStore
+    cases: CaseStore
+    queue: QueueStore
+    decisions: DecisionRecorder
+    infractions: Infractions
     scorer: ScorerFront | None = None
     session: aiohttp.ClientSession | None = None
-    context: Any = None
-    policies: Any = None
-    scores: Any = None
-    cases: Any = None
-    queue: Any = None
-    decisions: Any = None
-    infractions: Any = None
+    context: ContextFeature | None = None
     metrics: ScoringMetrics = field(default_factory=ScoringMetrics)
     started_at: float = field(default_factory=time.monotonic)
 

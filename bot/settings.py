@@ -53,6 +53,16 @@ ENV_FACTCHECK_KEY = "WARDEN_FACTCHECK_API_KEY"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+BUILT_IN_COGS: tuple[str, ...] = (
+    "cogs.admin",
+    "cogs.context",
+    "cogs.modqueue",
+    "cogs.scoring",
+    "cogs.warnings",
+)
+"""The built-in cogs, by dotted module name, in load order; the bot loads them, then
+``WARDEN_EXTRA_COGS`` (:func:`bot.discord_adapter.factory.cog_modules`)."""
+
 
 class SettingsError(ValueError):
     """The process settings are missing or invalid. ``str()`` is one line, fit for stderr."""

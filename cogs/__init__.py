@@ -1,9 +1,11 @@
-"""Warden's cogs: one feature a package (``cogs/<feature>/``), discovered by convention.
+"""Warden's cogs: one feature a package (``cogs/<feature>/``), each a discord.py extension.
 
-A package under ``cogs/`` whose ``__init__`` defines an async ``setup(bot)`` is a cog extension and is
-loaded at start-up (:func:`discover`). Its feature name, the one admins switch with
+A package under ``cogs/`` whose ``__init__`` defines an async ``setup(bot)`` is a cog extension; the
+bot loads the built-in ones by name (:data:`bot.settings.BUILT_IN_COGS`; :func:`discover` lists the
+packages here, and a test checks the two agree). Its feature name, the one admins switch with
 ``/warden cog enable|disable NAME``, is the package name. Deployment cogs outside this package are
-loaded by module path from ``WARDEN_EXTRA_COGS`` (see ``docs/writing-a-cog.md``).
+loaded by module path from ``WARDEN_EXTRA_COGS`` (see ``docs/writing-a-cog.md``). Cogs build on
+:mod:`bot.discord_adapter.plugin` and never import each other.
 """
 
 from __future__ import annotations
@@ -23,8 +25,3 @@ def discover() -> list[str]:
         if callable(getattr(module, "setup", None)):
             found.append(name)
     return found
-
-
-def feature_names() -> list[str]:
-    """The feature names of the discovered cogs (``scoring``, ``warnings``, ...)."""
-    return [module.rsplit(".", 1)[1] for module in discover()]

@@ -12,7 +12,7 @@ says what happened:
 5. **schedule the expiry** (timeouts): a timer ends the case when it runs out; timers are
    rescheduled from the database on start (:meth:`InfractionService.reschedule`).
 
-The Discord side is a small :class:`ModerationActions` protocol the warnings cog implements; this
+The Discord side is a small :class:`ModerationActions` protocol the Discord adapter implements; this
 module never imports discord.py. Texts are truncated here and escaped by the implementation that
 renders them (``discord.utils.escape_markdown`` + ``escape_mentions``).
 
@@ -50,11 +50,12 @@ from bot.moderation.infraction_types import (
     Notice,
 )
 from bot.moderation.text import excerpt
+from bot.service_protocols import QueueStore
 from bot.storage._common import utcnow
 from bot.storage.cases import Case, CaseRepository, CaseType
 from bot.storage.database import Database
 from bot.storage.errors import ConflictError, NotFoundError, StateError
-from bot.storage.queue import QueueEntry, QueueRepository, QueueSource, QueueStatus
+from bot.storage.queue import QueueEntry, QueueSource, QueueStatus
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,10 @@ class InfractionService(DecisionActing):
         self.clock = clock
         self.scheduler = scheduler or ExpiryScheduler(clock)
         self.actions_for: ActionsProvider = lambda guild_id: None
-        """Set by the warnings cog: the :class:`ModerationActions` of a server (``None``: unknown)."""
+        """Wired by the composition root: the :class:`ModerationActions` of a server (``None``: unknown)."""
         self.acting_enabled: Callable[[int], Awaitable[bool]] = _acting_everywhere
-        """Set by the warnings cog: whether policy decisions are acted on in a server (its switch)."""
+        """Wired by the composition root: whether policy decisions are acted on in a server (the
+        switch of the feature that carries them out, the warnings cog)."""
 
     # ------------------------------------------------------------------ apply
 
@@ -337,7 +339,7 @@ class InfractionService(DecisionActing):
     # ------------------------------------------------------------------ appeals
 
     async def file_appeal(
-        self, queue: QueueRepository, guild_id: int, case_number: int, *, user_id: int, text: str
+        self, queue: QueueStore, guild_id: int, case_number: int, *, user_id: int, text: str
     ) -> tuple[QueueEntry, Case]:
         """Store a member's appeal of their case in the mod queue (``source="appeal"``, linked to it).
 

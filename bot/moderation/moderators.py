@@ -3,8 +3,8 @@
 A member is a moderator in a server when they have **Manage Messages** (Administrator implies it) or
 hold one of the server's configured moderator roles (``moderator_roles`` in the policy, set with
 ``/warden setup moderator_role:``). The cogs read the member's permission and roles from discord.py
-and ask :func:`is_moderator`; ``cogs.common.member_is_moderator`` / ``require_moderator`` do that for
-them.
+and ask :func:`is_moderator`; ``bot.discord_adapter.checks.member_is_moderator`` and
+``require_moderator`` do that for them.
 
 Actions that need a Discord permission of their own (timeouts: Timeout Members; bans: Ban Members)
 still need it: a moderator role makes a member a moderator, not a holder of those permissions.

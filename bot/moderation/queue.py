@@ -20,12 +20,12 @@ from bot.events import DecisionEvent
 from bot.moderation.decision_records import STORED_EXCERPT_CHARS, queue_draft
 from bot.moderation.queue_rules import QueueAction, resolution_for, resolution_text
 from bot.moderation.text import excerpt
-from bot.storage.cases import Case, CaseRepository
+from bot.service_protocols import CaseStore, QueueStore
+from bot.storage.cases import Case
 from bot.storage.database import Database
 from bot.storage.errors import NotFoundError, StateError
 from bot.storage.queue import (
     QueueEntry,
-    QueueRepository,
     QueueSource,
     QueueStats,
     QueueStatus,
@@ -135,7 +135,7 @@ class QueueService:
     action leaves the entry open.
     """
 
-    def __init__(self, database: Database, repository: QueueRepository, cases: CaseRepository | None = None):
+    def __init__(self, database: Database, repository: QueueStore, cases: CaseStore | None = None):
         self.database = database
         self.repository = repository
         self.cases = cases

@@ -1,6 +1,7 @@
 """Member text the bot repeats (DMs, modlog, queue entries): one line, cut to a length.
 
-Escaping is the renderer's job (``cogs.common.quote_member_text``, the queue cards' ``safe_excerpt``).
+Escaping is the renderer's job (``bot.discord_adapter.render.quote_member_text``, the queue cards'
+``safe_excerpt``).
 """
 
 from __future__ import annotations

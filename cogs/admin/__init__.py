@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from cogs.admin.cog import AdminCog
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 __all__ = ["AdminCog", "setup"]
 

@@ -13,7 +13,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ALWAYS_ON_COGS
+from bot.discord_adapter.client import ALWAYS_ON_COGS
+from bot.discord_adapter.plugin import WardenCheckFailure, WardenCog, quote_member_text
 from bot.errors import InvalidSettingError, MissingPermissionError, WardenError
 from bot.moderation.forget import FAILED, PostRedactor, Redactions, redaction_summary
 from bot.policy import PolicyConfigError, PolicySettings
@@ -23,7 +24,6 @@ from bot.reports.tune import MIN_DECISIONS, suggest_all
 from bot.scoring.base import LABELS
 from bot.services import ScoringMetrics, scorer_queue_depth
 from cogs.admin.tune_view import TuneView
-from cogs.common import WardenCheckFailure, WardenCog, quote_member_text
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.discord_adapter.plugin import WardenCheckFailure, report_error
 from bot.errors import MissingPermissionError
 from bot.reports.tune import Suggestion
-from cogs.common import WardenCheckFailure, report_error
 
 if TYPE_CHECKING:
     from bot.services import Services

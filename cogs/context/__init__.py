@@ -12,7 +12,7 @@ from cogs.context.cog import ContextCog
 from cogs.context.render import FeedbackButton
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 __all__ = ["ContextCog", "FeedbackButton", "setup"]
 

@@ -14,13 +14,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.discord_adapter.plugin import WardenCheckFailure, WardenCog, member_is_moderator
+from bot.discord_adapter.reporting import reply_ephemeral
 from bot.errors import CogDisabledError, WardenError
 from bot.sources.member_requests import policy_values
-from cogs.common import WardenCheckFailure, WardenCog, member_is_moderator, reply_ephemeral
 from cogs.context.render import context_embed, feedback_view, safe
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
     from bot.sources import ContextReply, ContextService
 
 log = logging.getLogger(__name__)

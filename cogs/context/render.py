@@ -16,7 +16,7 @@ import discord
 from bot.sources.models import NO_RESULTS_TEXT, ContextResult, Source
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 log = logging.getLogger(__name__)
 

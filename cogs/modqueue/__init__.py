@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from cogs.modqueue.cog import ModQueue
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 __all__ = ["ModQueue", "setup"]
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_adapter.plugin import WardenCog, check_hierarchy, member_is_moderator, require_moderator
+from bot.discord_adapter.reporting import describe_error, reply_ephemeral, unwrap_error
 from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
 from bot.events import AppealEvent, DecisionEvent
 from bot.moderation.forget import (
@@ -30,7 +32,7 @@ from bot.moderation.forget import (
     REMOVED_TEXT,
     Redactions,
 )
-from bot.moderation.infraction_types import InfractionRequest
+from bot.moderation.infraction_types import InfractionRequest, ModerationActions
 from bot.moderation.queue import ActionResult, QueueActionError, QueueService
 from bot.moderation.queue_cards import entry_card
 from bot.moderation.queue_rules import (
@@ -45,22 +47,13 @@ from bot.moderation.report_limits import ReportRateLimiter, rate_limit_message
 from bot.storage.cases import CaseType
 from bot.storage.posts import PostRepository
 from bot.storage.queue import QueueEntry, QueueSource
-from cogs.common import (
-    WardenCog,
-    describe_error,
-    member_is_moderator,
-    reply_ephemeral,
-    require_moderator,
-    unwrap_error,
-)
 from cogs.modqueue.embeds import NO_MENTIONS, card_embed, list_embed, stats_embed
 from cogs.modqueue.views import DYNAMIC_ITEMS, ReportModal, entry_view
-from cogs.warnings.cog import check_hierarchy
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
-    from bot.moderation.infractions import InfractionService
+    from bot.discord_adapter.client import WardenBot
     from bot.policy.settings import PolicySettings
+    from bot.service_protocols import Infractions
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +99,7 @@ class ModQueue(WardenCog, name="ModQueue"):
         self.report_menu.guild_only = True
 
     @property
-    def infractions(self) -> InfractionService:
+    def infractions(self) -> Infractions:
         """The infraction service every action goes through."""
         return self.services.infractions
 
@@ -318,10 +311,10 @@ class ModQueue(WardenCog, name="ModQueue"):
 
         return act
 
-    def _actions(self, guild: discord.Guild) -> Any:
+    def _actions(self, guild: discord.Guild) -> ModerationActions:
         actions = self.infractions.actions_for(guild.id)
         if actions is None:
-            raise QueueActionError("the warnings feature is not loaded, so I can't act on members.")
+            raise QueueActionError("I can't act on members of a server I am not in.")
         return actions
 
     async def _pardon(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from cogs.scoring.cog import ScoringCog
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 __all__ = ["ScoringCog", "setup"]
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
+from bot.discord_adapter.plugin import WardenCog
 from bot.events import DecisionEvent
 from bot.explain import Evidence, aexplain, evidence_dicts, score_many_of
 from bot.moderation.decision_records import case_draft, queue_draft
@@ -40,10 +41,9 @@ from bot.scoring.base import Scores, ScoringError
 from bot.scoring.batcher import Overloaded
 from bot.scoring.front import room_check, score_chunks, wait_for_progress
 from bot.scoring.rescore import RescoreQueue
-from cogs.common import WardenCog
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +182,8 @@ class ScoringCog(WardenCog):
         ``Overloaded`` when the full model still cannot take it; skipped when the message was decided
         by the full model meanwhile, e.g. after an edit).
 
-        Marked in flight on the bot (:meth:`bot.client.WardenBot.in_flight`): a graceful shutdown lets
-        it store its scores before the database closes."""
+        Marked in flight on the bot (:meth:`bot.discord_adapter.client.WardenBot.in_flight`): a graceful
+        shutdown lets it store its scores before the database closes."""
         assert message.guild is not None
         # Taken before the first await: the order of the calls is the order of the member's turns.
         turn = self.turns.take((message.guild.id, message.author.id))

@@ -1,7 +1,8 @@
 """Infractions: the policy's warn/delete/timeout decisions and the moderators' commands.
 
 The logic lives in :class:`bot.moderation.infractions.InfractionService` (record, DM, act, modlog,
-schedule the expiry); this cog supplies the Discord actions, the hierarchy checks and the commands.
+schedule the expiry) and its Discord side in :mod:`bot.discord_adapter` (the actions, the hierarchy
+check); this cog supplies the commands and the switch.
 Policy decisions are carried out by :meth:`InfractionService.apply_decision`, which the scoring cog
 awaits in the author's turn (one member's messages in order, so a burst climbs the escalation ladder);
 this cog switches that on for the servers where the ``warnings`` feature is on.
@@ -15,44 +16,33 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.errors import HierarchyError, InvalidTargetError, WardenError
-from bot.moderation.forget import Redactions
-from bot.moderation.infraction_types import InfractionOutcome, InfractionRequest
-from bot.storage.cases import CaseType
-from bot.storage.posts import PostRepository
-from cogs.common import (
+from bot.discord_adapter.actions import DiscordActions
+from bot.discord_adapter.plugin import (
     WardenCheckFailure,
     WardenCog,
+    check_hierarchy,
     quote_member_text,
     require_moderator,
     require_permissions,
 )
-from cogs.warnings.actions import DiscordActions, bot_blocked_by
+from bot.discord_adapter.render import what_happened
+from bot.errors import WardenError
+from bot.moderation.forget import Redactions
+from bot.moderation.infraction_types import InfractionOutcome, InfractionRequest
+from bot.storage.cases import CaseType
+from bot.storage.posts import PostRepository
 from cogs.warnings.redact import redact_modlog_posts
-from cogs.warnings.render import case_embed, case_line, what_happened
+from cogs.warnings.render import case_embed, case_line
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
-    from bot.moderation.infractions import InfractionService
+    from bot.discord_adapter.client import WardenBot
+    from bot.service_protocols import Infractions
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WarningsCog", "check_hierarchy", "outcome_line"]
+__all__ = ["WarningsCog", "outcome_line"]
 
 MAX_TIMEOUT_MINUTES = 40320
-
-
-def check_hierarchy(guild: discord.Guild, moderator: discord.Member, target: discord.Member) -> None:
-    """Refuse (``HierarchyError``/``InvalidTargetError``) what Discord's role hierarchy would refuse."""
-    if target.id == moderator.id:
-        raise InvalidTargetError(target.id, "You can't use this on yourself.")
-    if target.bot:
-        raise InvalidTargetError(target.id, "That's a bot: Warden only handles members.")
-    blocked = bot_blocked_by(guild, target)
-    if blocked is not None:
-        raise HierarchyError(target.id, blocked_by="bot", role_name=blocked)
-    if moderator.id != guild.owner_id and target.top_role >= moderator.top_role:
-        raise HierarchyError(target.id, blocked_by="moderator", role_name=target.top_role.name)
 
 
 def outcome_line(outcome: InfractionOutcome, target: discord.abc.User, minutes: int | None = None) -> str:
@@ -74,24 +64,23 @@ def _guard(member: discord.abc.User | discord.Member) -> discord.Member:
 
 
 class WarningsCog(WardenCog, name="Warnings"):
-    """Warns, removes and times out, from the policy and from moderators; pardons; case lookups."""
+    """Warns, removes and times out, from the policy and from moderators; pardons; case lookups.
+
+    Its per-server switch decides whether the policy's decisions are carried out
+    (:attr:`~bot.discord_adapter.plugin.WardenCog.carries_out_decisions`); the Discord actions
+    themselves are the bot's (:meth:`bot.discord_adapter.client.WardenBot.moderation_actions`)."""
+
+    carries_out_decisions = True
 
     def __init__(self, bot: WardenBot) -> None:
         super().__init__(bot)
         self.posts = PostRepository(self.services.database)
         """Modlog posts quoting members, for ``/warden forget``."""
-        self.service.actions_for = self.actions_for
-        self.service.acting_enabled = self.enabled_in
 
     @property
-    def service(self) -> InfractionService:
+    def service(self) -> Infractions:
         """The infraction service."""
         return self.services.infractions
-
-    def actions_for(self, guild_id: int) -> DiscordActions | None:
-        """The Discord actions of a server the bot is in."""
-        guild = self.bot.get_guild(guild_id)
-        return DiscordActions(self.bot, guild, self.posts) if guild is not None else None
 
     async def redact_member_posts(self, guild_id: int, user_id: int) -> Redactions:
         """``/warden forget``: replace the member's text in this server's modlog posts
@@ -105,8 +94,8 @@ class WarningsCog(WardenCog, name="Warnings"):
         await self.service.reschedule()
 
     async def cog_unload(self) -> None:
-        """Stop the expiry timers (the database keeps them for the next start) and acting on decisions."""
-        self.service.actions_for = lambda guild_id: None
+        """Stop the expiry timers (the database keeps them for the next start); unloaded, the cog no
+        longer carries out the policy's decisions (it is no longer among the bot's cogs)."""
         await self.service.scheduler.aclose()
 
     # ------------------------------------------------------------------ commands

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.discord_adapter.render import EVIDENCE_FIELD, QUOTE_FIELD
 from bot.moderation.forget import (
     DELETED,
     FAILED,
@@ -16,15 +17,12 @@ from bot.moderation.forget import (
     Redactions,
 )
 from bot.storage.posts import PostRepository, QuotingPost
-from cogs.warnings.render import EVIDENCE_FIELD
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 log = logging.getLogger(__name__)
 
-QUOTE_FIELD = "Message"
-"""The modlog embed field that quotes the member (:func:`cogs.warnings.render.modlog_embed`)."""
 QUOTING_FIELDS = frozenset({QUOTE_FIELD, EVIDENCE_FIELD})
 """Every modlog field made of the member's words: the quote and the evidence."""
 

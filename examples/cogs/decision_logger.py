@@ -19,9 +19,7 @@ from pathlib import Path
 
 from discord.ext import commands
 
-from bot.client import WardenBot
-from bot.events import DecisionEvent
-from cogs.common import WardenCog
+from bot.discord_adapter.plugin import DecisionEvent, WardenBot, WardenCog
 
 log = logging.getLogger(__name__)
 

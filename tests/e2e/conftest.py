@@ -53,13 +53,14 @@ import pytest
 import simcord
 from simcord import Env
 
-from bot.client import WardenBot, create_bot
+from bot.discord_adapter.client import WardenBot
+from bot.discord_adapter.factory import create_bot
+from bot.discord_adapter.reporting import unwrap_error
 from bot.scoring.base import LABELS, Scores
 from bot.scoring.batcher import MicroBatcher
 from bot.scoring.registry import build_backend
 from bot.settings import Settings
 from bot.storage.database import Database
-from cogs.common import unwrap_error
 
 INSULT = "What an idiot you are, honestly."
 INSULT_2 = "Only an idiot would believe this, you clown."

@@ -11,10 +11,11 @@ import pytest
 import simcord
 from discord import app_commands
 
-from bot.client import WardenBot, create_bot
-from bot.settings import Settings
+from bot.discord_adapter.client import WardenBot
+from bot.discord_adapter.factory import create_bot
+from bot.discord_adapter.plugin import WardenCog
+from bot.settings import BUILT_IN_COGS, Settings
 from cogs import discover
-from cogs.common import WardenCog
 from tests.e2e.conftest import KeywordBackend, build_test_scorer
 
 PLUGINS = ["examples.cogs.decision_logger"]
@@ -24,6 +25,11 @@ def test_discovery_finds_the_built_in_cogs() -> None:
     found = discover()
     assert {"cogs.scoring", "cogs.warnings", "cogs.admin"} <= set(found)
     assert found == sorted(found)
+
+
+def test_every_cog_package_is_loaded_by_name() -> None:
+    """The bot loads the built-in cogs by name (it never imports ``cogs``): every package is listed."""
+    assert list(BUILT_IN_COGS) == discover()
 
 
 @contextlib.asynccontextmanager

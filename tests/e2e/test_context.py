@@ -131,7 +131,7 @@ async def test_nothing_found_says_so(world: Any, library: Any) -> None:
 
 
 async def test_sources_commands_need_a_moderator(world: Any, library: Any) -> None:
-    from cogs.common import WardenCheckFailure
+    from bot.discord_adapter.checks import WardenCheckFailure
     from tests.e2e.conftest import expect_error
 
     listed = await world.moderator.slash(world.news, "sources list")
@@ -176,8 +176,8 @@ async def test_proactive_suggestion_goes_to_the_moderators_only(world: Any, libr
 
 
 async def test_switched_off_in_a_server(world: Any, library: Any) -> None:
+    from bot.discord_adapter.checks import WardenCheckFailure
     from bot.errors import CogDisabledError
-    from cogs.common import WardenCheckFailure
     from tests.e2e.conftest import expect_error
 
     await world.set_policy(disabled_cogs=["context"])

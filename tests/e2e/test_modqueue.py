@@ -15,7 +15,7 @@ import simcord
 from simcord import interactions as sim_interactions
 from simcord.backend import serializers
 
-from bot.client import create_bot
+from bot.discord_adapter.factory import create_bot
 from bot.moderation.queue_rules import REFUSAL
 from bot.scoring.base import Scores
 from bot.storage.cases import CaseType

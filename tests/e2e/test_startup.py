@@ -17,7 +17,8 @@ import discord
 import pytest
 import simcord
 
-from bot.client import WardenBot, create_bot
+from bot.discord_adapter.client import WardenBot
+from bot.discord_adapter.factory import create_bot
 from bot.settings import Settings, SettingsError
 from bot.storage.database import Database
 
@@ -141,10 +142,10 @@ async def test_commands_sync_to_the_test_guild_when_set(tmp_path: Path, warden_s
 async def test_graceful_shutdown_drains_the_scorer_and_closes_what_it_built(
     tmp_path: Path, monkeypatch
 ) -> None:
-    import bot.client as client_module
+    import bot.discord_adapter.factory as factory_module
     from tests.e2e.conftest import KeywordBackend
 
-    monkeypatch.setattr(client_module, "build_scorer_backend", lambda settings: KeywordBackend())
+    monkeypatch.setattr(factory_module, "build_scorer_backend", lambda settings: KeywordBackend())
     settings = Settings(discord_token="t", db_path=tmp_path / "w.db")
     bot = create_bot(settings, cogs=[], sync_commands=False)
     await bot.setup_hook()
@@ -180,7 +181,7 @@ def _member_message(message_id: int, content: str) -> Any:
 
 
 async def test_graceful_shutdown_stores_the_scores_of_messages_in_flight(tmp_path: Path, monkeypatch) -> None:
-    import bot.client as client_module
+    import bot.discord_adapter.factory as factory_module
     from bot.storage.scores import ScoreRepository
     from tests.e2e.conftest import INSULT, KeywordBackend
 
@@ -194,7 +195,7 @@ async def test_graceful_shutdown_stores_the_scores_of_messages_in_flight(tmp_pat
             release.wait(10)
             return super().score(texts)
 
-    monkeypatch.setattr(client_module, "build_scorer_backend", lambda settings: HeldBackend())
+    monkeypatch.setattr(factory_module, "build_scorer_backend", lambda settings: HeldBackend())
     settings = Settings(discord_token="t", db_path=tmp_path / "w.db")
     bot = create_bot(settings, cogs=["cogs.scoring"], sync_commands=False)
     await bot.setup_hook()

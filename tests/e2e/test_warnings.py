@@ -54,7 +54,7 @@ async def test_timeout_expires_and_the_case_ends(world: World) -> None:
 
 async def test_expiries_are_rescheduled_on_start(world: World) -> None:
     await world.moderator.slash(world.news, "timeout", member=world.alice, minutes=5, reason="cool off")
-    from bot.client import create_bot
+    from bot.discord_adapter.factory import create_bot
 
     # a new process on the same database: the expiry comes from the stored case
     services = world.bot.services
@@ -215,7 +215,7 @@ async def test_appeal_button_survives_a_restart(world: World) -> None:
     await world.alice.send(world.news, INSULT)
     (dm,) = world.dms(world.alice)
     services = world.bot.services
-    from bot.client import create_bot
+    from bot.discord_adapter.factory import create_bot
 
     fresh = create_bot(services.settings, database=services.database, scorer=services.scorer)
     await world.env.restart_bot(fresh)

@@ -4,6 +4,9 @@ The button is a :class:`discord.ui.DynamicItem`: its custom id carries the serve
 (``warden:appeal:<guild_id>:<case_number>``), so it works on any DM the bot ever sent, across
 restarts, with no stored view. The appeal lands in the mod queue linked to its case, and
 ``warden_appeal`` is dispatched for the mod queue cog to post it.
+
+Registered by the bot itself (:meth:`bot.discord_adapter.client.WardenBot.setup_hook`), not by a cog:
+the DM that carries the button comes from the moderation actions, whichever feature opened the case.
 """
 
 from __future__ import annotations
@@ -13,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord_adapter.reporting import report_error
 from bot.errors import WardenError
 from bot.events import APPEAL_EVENT, AppealEvent
 from bot.moderation.infraction_types import APPEAL_CHARS
 from bot.moderation.infractions import appeal_refused
 from bot.storage.queue import QueueStatus
-from cogs.common import report_error
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 APPEAL_TEMPLATE = r"warden:appeal:(?P<guild_id>[0-9]{1,20}):(?P<case_number>[0-9]{1,10})"
 

@@ -1,28 +1,13 @@
-"""The composition root: the ``WardenBot`` client and :func:`create_bot`, used by production and tests.
+"""The Discord client: :class:`WardenBot`, its command tree and its lifecycle.
 
-``create_bot(settings)`` is the one place that builds the process's shared resources and hands them to
-the cogs through ``bot.services``:
+Build it with :func:`bot.discord_adapter.factory.create_bot` (production and tests alike): the factory
+builds the shared :class:`~bot.services.Services` and wires what features share (the moderation
+actions, the per-server acting switch); the bot loads the cogs by their dotted module names in
+``setup_hook``, finishes what needs the running loop (HTTP session, scorer, context service), syncs the
+slash commands, and on :meth:`WardenBot.close` drains and closes what the factory built.
 
-- the SQLite :class:`~bot.storage.database.Database` (opened and migrated at once);
-- the scorer front (a :class:`~bot.scoring.front.TieredFront` over ``build_backend(settings.backend)``:
-  the full model behind a micro-batcher bounded by projected wait, the lexical tier for bursts; built
-  in ``setup_hook`` off the event loop, because loading a model takes seconds);
-- the aiohttp session (built in ``setup_hook``: it needs the running loop);
-- the context service, when the context feature is installed (``bot.sources.build_context_service``);
-- the repositories and the per-server policy store.
-
-Tests pass their own ``database``/``scorer``/``session`` and get the same bot otherwise: same cogs,
-same checks, same error handler. What ``create_bot`` was given stays the caller's to close; what it
-built itself is closed by :meth:`WardenBot.close` (scorer drained first, then the messages in flight are
-waited for, :meth:`WardenBot.in_flight`, then database and session).
-
-Cogs are discovered by convention (:func:`cogs.discover`); deployments add their own by module path
-(``WARDEN_EXTRA_COGS``). Every cog derives from :class:`cogs.common.WardenCog`, whose checks make a cog
-that is switched off in a server silent there (``/warden cog disable NAME``); ``cogs.common`` also holds
-the checks and the error policy this module's command tree reports through. What the cogs share,
-:class:`~bot.services.Services`, is plain Python in :mod:`bot.services`.
-
-This module and ``bot/__main__.py`` are the only core modules that import discord.py.
+The bot never imports a cog: cogs are extensions it loads by name, and what they share is here, in
+:mod:`bot.discord_adapter`, or in the plain-Python core.
 """
 
 from __future__ import annotations
@@ -39,24 +24,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_adapter.actions import DiscordActions
+from bot.discord_adapter.appeal import AppealButton
+from bot.discord_adapter.reporting import report_error
 from bot.events import DECISION_EVENT, DecisionEvent
-from bot.services import ScorerFront, Services
-from bot.settings import Settings
-from bot.storage.database import Database
-from cogs.common import WardenCog, quote_member_text, report_error, require_permissions
+from bot.services import Services
+from bot.storage.posts import PostRepository
 
-__all__ = [  # the plugin API of docs/writing-a-cog.md stays importable from here; its home is cogs.common
-    "ALWAYS_ON_COGS",
-    "Services",
-    "WardenBot",
-    "WardenCog",
-    "WardenTree",
-    "build_scorer_backend",
-    "create_bot",
-    "default_intents",
-    "quote_member_text",
-    "require_permissions",
-]
+__all__ = ["ALWAYS_ON_COGS", "IN_FLIGHT_TIMEOUT_S", "WardenBot", "WardenTree", "default_intents"]
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +96,8 @@ class WardenBot(commands.Bot):
         self._context_factory = context_factory
         self._services_closed = False
         self._in_flight: set[asyncio.Future[None]] = set()
+        self.posts = PostRepository(services.database)
+        """The bot's posts quoting a member (modlog posts), for ``/warden forget``."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -170,6 +147,8 @@ class WardenBot(commands.Bot):
             self._owned.add("scorer")
         if services.context is None and self._context_factory is not None:
             services.context = await self._context_factory()
+        # The Appeal button rides on the DMs of the moderation actions, whichever feature opened the case.
+        self.add_dynamic_items(AppealButton)
         for module in self.cog_modules:
             await self.load_extension(module)
             log.info("loaded cog %s", module)
@@ -235,6 +214,24 @@ class WardenBot(commands.Bot):
             return True
         return feature not in await policies.disabled_cogs(guild_id)
 
+    async def acting_enabled(self, guild_id: int) -> bool:
+        """Whether the policy's ``warn``/``delete``/``timeout`` decisions are carried out in
+        ``guild_id``: a loaded cog that :attr:`~bot.discord_adapter.plugin.WardenCog.carries_out_decisions`
+        (the warnings cog) is switched on there."""
+        for cog in list(self.cogs.values()):
+            if getattr(cog, "carries_out_decisions", False) and await self.cog_enabled(
+                getattr(cog, "feature", ""), guild_id
+            ):
+                return True
+        return False
+
+    def moderation_actions(self, guild_id: int) -> DiscordActions | None:
+        """The Discord side of the infraction service in ``guild_id`` (``None``: a server the bot is
+        not in). Wired by :func:`~bot.discord_adapter.factory.create_bot` as
+        ``InfractionService.actions_for``, so every feature acts through the same actions."""
+        guild = self.get_guild(guild_id)
+        return DiscordActions(self, guild, self.posts) if guild is not None else None
+
     def dispatch_decision(self, event: DecisionEvent) -> None:
         """Send a decision to every ``on_warden_decision`` listener (built-in cogs and plug-ins)."""
         self.dispatch(DECISION_EVENT, event)
@@ -248,128 +245,3 @@ async def _aclose(resource: object, names: Sequence[str]) -> None:
             if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
                 await result
             return
-
-
-def create_bot(
-    settings: Settings,
-    *,
-    database: Database | None = None,
-    scorer: ScorerFront | None = None,
-    session: aiohttp.ClientSession | None = None,
-    context: Any = None,
-    cogs: Sequence[str] | None = None,
-    extra_cogs: Sequence[str] | None = None,
-    sync_commands: bool = True,
-) -> WardenBot:
-    """Build the bot and its services. Production calls ``create_bot(settings)``; tests inject.
-
-    ``database``: an open :class:`Database` (default: open ``settings.db_path``).
-    ``scorer``: a :class:`ScorerFront` (default: a TieredFront over ``build_backend(settings.backend)``,
-    built in ``setup_hook``).
-    ``session``: an aiohttp session (default: one built in ``setup_hook``).
-    ``context``: the context service (default: ``bot.sources.build_context_service`` when installed).
-    ``cogs``: extension modules to load (default: every package under ``cogs/`` with a ``setup``).
-    ``extra_cogs``: deployment cogs by module path, loaded after ``cogs`` (default:
-    ``settings.extra_cogs``).
-    """
-    from cogs import discover
-
-    owned: set[str] = set()
-    if database is None:
-        database = Database(settings.db_path)
-        owned.add("database")
-    services = Services(settings=settings, database=database, scorer=scorer, session=session, context=context)
-    _attach_repositories(services, settings)
-    modules = list(cogs) if cogs is not None else discover()
-    for module in extra_cogs if extra_cogs is not None else settings.extra_cogs:
-        if module not in modules:
-            modules.append(module)
-
-    scorer_factory = None if scorer is not None else _scorer_factory(settings)
-    context_factory = None if context is not None else _context_factory(services)
-    if context_factory is not None:
-        owned.add("context")
-    return WardenBot(
-        services,
-        cogs=modules,
-        sync_commands=sync_commands,
-        owned=owned,
-        scorer_factory=scorer_factory,
-        context_factory=context_factory,
-    )
-
-
-def _attach_repositories(services: Services, settings: Settings) -> None:
-    """Repositories, the policy store and the infraction service over the one database."""
-    from bot.moderation.infractions import InfractionService
-    from bot.moderation.store import PolicyStore
-    from bot.policy import load_default_policy, load_policy_file
-    from bot.storage import CaseRepository, QueueRepository, ScoreRepository, SettingsRepository
-    from bot.storage.decisions import DecisionRepository
-
-    database = services.database
-    defaults = load_policy_file(settings.config_path) if settings.config_path else load_default_policy()
-    services.policies = PolicyStore(database, SettingsRepository(database, defaults))
-    services.scores = ScoreRepository(database)
-    services.cases = CaseRepository(database)
-    services.queue = QueueRepository(database)
-    services.decisions = DecisionRepository(database, services.scores, services.cases, services.queue)
-    services.infractions = InfractionService(database, services.cases)
-
-
-def build_scorer_backend(settings: Settings) -> Any:
-    """The configured backend (blocking: loads the model)."""
-    from bot.scoring.registry import build_backend
-
-    if settings.backend == "detoxify":
-        return build_backend(
-            "detoxify",
-            model_type=settings.detoxify_model,
-            checkpoint=settings.detoxify_checkpoint,
-            huggingface_config_path=settings.detoxify_config,
-        )
-    return build_backend(settings.backend)
-
-
-def _scorer_factory(settings: Settings) -> Callable[[], Awaitable[Any]]:
-    async def build() -> Any:
-        from bot.scoring.front import TieredFront
-
-        backend = await asyncio.to_thread(build_scorer_backend, settings)
-        warm_up = getattr(backend, "warm_up", None)
-        if warm_up is not None:  # load the weights at start, not on the first member's message
-            await asyncio.to_thread(warm_up)
-        from bot.pipeline.typos import preload
-
-        await asyncio.to_thread(preload)  # the typo repair's vocabulary, also read off the event loop
-        # 64 a batch: the embedding tier sorts a batch by length, so larger batches pad less. A message
-        # the full model would answer later than 2 s is answered by the lexical tier (degraded).
-        front = TieredFront(backend, max_batch=64, max_wait_ms=10)
-        await front.start()
-        log.info(
-            "scorer ready: %s (%s), lexical tier for bursts: %s",
-            backend.name,
-            backend.model_version,
-            "yes" if front.lexical is not None else "no (a refused message waits for the full model)",
-        )
-        return front
-
-    return build
-
-
-def _context_factory(services: Services) -> Callable[[], Awaitable[Any]] | None:
-    try:
-        from bot.sources import build_context_service  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-
-    async def build() -> Any:
-        assert services.session is not None
-        # The process settings' ``context`` section (WARDEN_CONTEXT_CONFIG, providers, API key, read by
-        # Settings.from_env); none set = the local source library only.
-        result = build_context_service(services.database, services.session, services.settings)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return result
-
-    return build

@@ -1,4 +1,10 @@
-"""The Discord side of :class:`bot.moderation.infraction_types.ModerationActions` for one server."""
+"""The Discord side of :class:`bot.moderation.infraction_types.ModerationActions` for one server.
+
+:func:`bot.discord_adapter.factory.create_bot` wires these into the infraction service
+(:meth:`bot.discord_adapter.client.WardenBot.moderation_actions`), so every feature that acts on
+members (the policy's decisions, the moderators' commands, the mod queue's buttons) acts through the
+same DMs, deletes, timeouts, bans and modlog posts, whichever cogs are loaded.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +14,16 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.discord_adapter.appeal import appeal_view
+from bot.discord_adapter.checks import bot_blocked_by
+from bot.discord_adapter.render import modlog_embed, notice_embed
 from bot.moderation.infraction_types import ActionFailedError, DMFailedError, ModlogEntry, Notice
 from bot.storage.posts import PostRepository
-from cogs.warnings.appeal import appeal_view
-from cogs.warnings.render import modlog_embed, notice_embed
 
 if TYPE_CHECKING:
-    from bot.client import WardenBot
+    from bot.discord_adapter.client import WardenBot
 
 log = logging.getLogger(__name__)
-
-
-def bot_blocked_by(guild: discord.Guild, member: discord.Member) -> str | None:
-    """What stops the bot acting on ``member``: ``"server owner"``, or the name of their top role when
-    it is at or above the bot's; ``None`` when nothing does."""
-    if member.id == guild.owner_id:
-        return "server owner"
-    me = guild.me
-    if me is not None and member.top_role >= me.top_role:
-        return member.top_role.name
-    return None
 
 
 def _http_reason(error: discord.HTTPException) -> str:
