@@ -9,6 +9,7 @@ in ``bot.policy`` with its defaults in ``config/`` and overrides in SQLite.
 |------------------------------|--------------|------------------------------------------------------------|
 | ``DISCORD_TOKEN``            | (required)   | the bot token from the developer portal                    |
 | ``WARDEN_DB_PATH``           | ``warden.db``| the SQLite file                                            |
+| ``WARDEN_DATABASE_URL``      | unset        | ``postgresql://...``: PostgreSQL instead of the SQLite file |
 | ``WARDEN_BACKEND``           | ``embedded`` | scorer backend: ``embedded`` or ``detoxify``               |
 | ``WARDEN_DETOXIFY_MODEL``    | ``original`` | detoxify model name (``original``, ``unbiased``, ...)      |
 | ``WARDEN_DETOXIFY_CHECKPOINT``| unset       | local checkpoint file for offline detoxify                 |
@@ -86,6 +87,11 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr = Field(alias="DISCORD_TOKEN", description="Bot token; required, never logged.")
     db_path: Path = Field(Path("warden.db"), alias="WARDEN_DB_PATH")
+    database_url: SecretStr | None = Field(
+        None,
+        alias="WARDEN_DATABASE_URL",
+        description="postgresql:// URL of a database shared by processes; replaces db_path. Never logged.",
+    )
     backend: Literal["embedded", "detoxify"] = Field("embedded", alias="WARDEN_BACKEND")
     detoxify_model: str = Field("original", alias="WARDEN_DETOXIFY_MODEL")
     detoxify_checkpoint: Path | None = Field(None, alias="WARDEN_DETOXIFY_CHECKPOINT")
@@ -114,6 +120,18 @@ class Settings(BaseSettings):
         if not value.get_secret_value().strip():
             raise ValueError("is empty")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (unset it to use the SQLite file WARDEN_DB_PATH)")
+        return value
+
+    @property
+    def database_target(self) -> str | Path:
+        """What the bot opens: the PostgreSQL URL when set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url is not None else self.db_path
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from bot.storage.database import Database
+from tests import pg
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -24,10 +25,45 @@ def seed_thread() -> Path:
     return SEED_THREAD
 
 
+BACKENDS = ("sqlite", pytest.param("postgres", marks=pytest.mark.postgres))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``backends`` that take ``database`` run once per backend (SQLite and PostgreSQL)."""
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("database", BACKENDS, indirect=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None]:
+    """With a PostgreSQL URL given, a PostgreSQL test that skips is a failure: CI must run them all."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    postgres = item.get_closest_marker("postgres") is not None
+    if report.skipped and postgres and pg.base_url() and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"a postgres test skipped although {pg.ENV} is set: {report.longrepr}"
+
+
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    """A real, migrated SQLite database file in ``tmp_path``, closed after the test."""
-    db = Database(tmp_path / "warden.db")
+def pg_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL schema (dropped after the test); skips without a server."""
+    base = pg.base_url()
+    if base is None:
+        pytest.skip(pg.SKIP_REASON)
+    name, url = pg.create_schema(base)
+    yield url
+    pg.drop_schema(base, name)
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A real, migrated database, closed after the test: a SQLite file in ``tmp_path``, or (tests
+    marked ``backends``, their ``postgres`` variant) a fresh PostgreSQL schema."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        db = Database(request.getfixturevalue("pg_url"))
+    else:
+        db = Database(tmp_path / "warden.db")
     yield db
     db.close()
 

@@ -18,6 +18,8 @@ from bot.storage.database import Database
 from bot.storage.decisions import DecisionRepository, QueueDraft
 from bot.storage.queue import QueueRepository, Resolution
 
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
+
 DAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 runner = CliRunner()
 
@@ -120,9 +122,8 @@ def test_an_empty_window_still_draws(database: Database) -> None:
 
 def test_the_cli_writes_the_chart_and_a_summary(busy: Database, tmp_path: Path) -> None:
     out = tmp_path / "trends.png"
-    path = str(tmp_path / "warden.db")
-
-    result = runner.invoke(app, ["report", "--db", path, "--guild", "1", "--days", "7", "--png", str(out)])
+    args = ["report", "--db", busy.target, "--guild", "1", "--days", "7", "--png", str(out)]
+    result = runner.invoke(app, args)
 
     assert result.exit_code == 0, result.stderr
     assert "5 messages scored, 4 with an action, 2 queue verdicts (50% approved" in result.stdout
@@ -130,8 +131,7 @@ def test_the_cli_writes_the_chart_and_a_summary(busy: Database, tmp_path: Path) 
 
 
 def test_the_cli_needs_a_server_when_the_file_holds_several(busy: Database, tmp_path: Path) -> None:
-    path = str(tmp_path / "warden.db")
-    result = runner.invoke(app, ["report", "--db", path, "--png", str(tmp_path / "x.png")])
+    result = runner.invoke(app, ["report", "--db", busy.target, "--png", str(tmp_path / "x.png")])
     assert result.exit_code == 2
     assert "pass --guild (one of 1, 2)" in result.stderr
 

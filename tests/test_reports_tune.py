@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli.app import app
@@ -13,6 +14,8 @@ from bot.scoring.base import Scores
 from bot.storage.database import Database
 from bot.storage.decisions import DecisionRepository, QueueDraft
 from bot.storage.queue import QueueRepository, Resolution
+
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
 
 APPROVED = [0.47, 0.50, 0.55, 0.60, 0.62, 0.66, 0.70, 0.74, 0.77]
 CONFIRMED = [0.60] + [0.80 + i * 0.005 for i in range(40)]
@@ -119,7 +122,7 @@ def test_suggestions_from_a_real_database(database: Database) -> None:
 def test_the_cli_prints_a_line_per_label(database: Database, tmp_path: Path) -> None:
     record_verdicts(database)
 
-    result = runner.invoke(app, ["tune", "--db", str(tmp_path / "warden.db")])
+    result = runner.invoke(app, ["tune", "--db", database.target])
 
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()

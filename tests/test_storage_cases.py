@@ -13,6 +13,8 @@ from bot.scoring.base import Scores
 from bot.storage import CaseRepository, CaseType, ConflictError, Database, NotFoundError, StateError
 from tests.concurrency import run_together
 
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 T = TypeVar("T")
 

@@ -17,6 +17,8 @@ from bot.storage import CaseRepository, Database, QueueRepository, ScoreReposito
 from bot.storage.cases import CaseType
 from bot.storage.decisions import CaseDraft, DecisionRepository, QueueDraft
 
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 GUILD = 1
 AUTHOR = 7
@@ -117,7 +119,7 @@ def test_a_failure_after_the_case_leaves_no_score_and_no_case(
     with pytest.raises(RuntimeError, match="crash while queueing"):
         record(repo, 10, Action.TIMEOUT, case=CaseDraft(CaseType.DELETE, "x"), queue=QueueDraft("y"))
     assert counts(database) == (0, 0, 0)
-    assert not database.db.conn.in_transaction
+    assert not database.in_transaction
     monkeypatch.undo()
     # the case number was not used up
     again = record(repo, 10, Action.DELETE, case=CaseDraft(CaseType.DELETE, "x"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from bot.policy import evaluate, load_default_policy
@@ -14,6 +15,8 @@ from bot.scoring.base import Scores
 from bot.storage import Database, ScoreRepository
 from bot.storage._common import to_db_time
 from bot.storage.migrations import apply_migrations
+
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

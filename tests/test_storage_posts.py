@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from bot.moderation.forget import DELETED, MISSING_PERMISSION, Redactions, redaction_summary
 from bot.storage import Database, QueueRepository
 from bot.storage.posts import PostRepository
+
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
 
 
 def test_posts_are_found_per_member_until_redacted(database: Database) -> None:

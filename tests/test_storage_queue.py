@@ -20,6 +20,8 @@ from bot.storage import (
 )
 from tests.concurrency import run_together
 
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 T = TypeVar("T")
 

@@ -10,6 +10,8 @@ from bot.policy import Action, PolicySettings, evaluate, load_default_policy
 from bot.scoring.base import Scores
 from bot.storage import Database, QueueRepository, ScoreRepository
 
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 

@@ -10,6 +10,8 @@ import pytest
 from bot.policy import Action, PolicyConfigError, load_default_policy
 from bot.storage import Database, SettingsRepository
 
+pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def settings(database: Database) -> SettingsRepository:

@@ -105,9 +105,11 @@ def replay(
         bool, typer.Option("--only-flagged", help="Table shows only messages with an action above none.")
     ] = False,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--db", help="Also record the run in this Warden database (scores, decisions, cases, queue)."
+            "--db",
+            help="Also record the run in this Warden database (scores, decisions, cases, queue): a SQLite "
+            "file or a postgresql:// URL.",
         ),
     ] = None,
     no_evidence: Annotated[
@@ -217,8 +219,9 @@ def _write_html(path: Path, page: str, *, console: Console) -> None:
     console.print(f"Report written to {escape(str(path))}.")
 
 
-def _open_database(path: Path, console: Console) -> Database:
-    """The Warden database at ``path`` (created and migrated when new), or a one-line error and exit 1."""
+def _open_database(path: str, console: Console) -> Database:
+    """The Warden database at ``path`` (a file or a ``postgresql://`` URL; created and migrated when new),
+    or a one-line error and exit 1."""
     try:
         return Database(path)
     except DatabaseUnavailableError as exc:
@@ -238,7 +241,7 @@ def _record(
     """Record the run (one transaction); one line on stderr says what was stored."""
     try:
         recorded = record_replay(database, result, policy, source=source, guild_id=guild_id)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, *database.dialect.errors) as exc:
         console.print(f"[red]error:[/] could not record the run ({escape(str(exc))}): nothing was stored")
         raise typer.Exit(1) from exc
     console.print(

@@ -14,12 +14,14 @@ from bot.policy import load_default_policy
 from bot.reports.chart import render_png
 from bot.reports.trends import build_trends, guilds, latest_activity, summary
 from bot.reports.tune import MIN_DECISIONS, suggest_all
-from bot.storage.database import Database
+from bot.storage.database import Database, is_postgres_url
 from bot.storage.errors import DatabaseUnavailableError
 from bot.storage.queue import QueueRepository
 from bot.storage.settings import SettingsRepository
 
-DbOption = Annotated[Path, typer.Option("--db", help="The Warden database file.")]
+DbOption = Annotated[
+    str, typer.Option("--db", help="The Warden database: a SQLite file or a postgresql:// URL.")
+]
 GuildOption = Annotated[
     int | None, typer.Option("--guild", min=1, help="The server (needed when the file holds several).")
 ]
@@ -31,9 +33,10 @@ def register(app: typer.Typer) -> None:
     app.command(name="tune")(tune)
 
 
-def open_existing(path: Path, console: Console) -> Database:
-    """The database at ``path``; a missing or unusable file is one line and exit 1 (never a new file)."""
-    if not path.is_file():
+def open_existing(path: str, console: Console) -> Database:
+    """The database at ``path`` (a file or a ``postgresql://`` URL); a missing or unusable file is one
+    line and exit 1 (never a new file)."""
+    if not is_postgres_url(path) and not Path(path).is_file():
         console.print(f"[red]error:[/] {escape(str(path))}: no such database file")
         raise typer.Exit(1)
     try:
@@ -43,9 +46,10 @@ def open_existing(path: Path, console: Console) -> Database:
         raise typer.Exit(1) from exc
 
 
-def pick_guild(database: Database, guild: int | None, path: Path, console: Console) -> int:
+def pick_guild(database: Database, guild: int | None, path: str, console: Console) -> int:
     """``guild``, or the only server in the file; a clear error when there is none or several."""
     found = guilds(database)
+    path = database.path  # a URL without its password
     if guild is not None:
         return guild
     if not found:
@@ -77,7 +81,7 @@ def report(
         server = pick_guild(database, guild, db, err)
         end = latest_activity(database, server)
         if end is None:
-            err.print(f"[red]error:[/] {escape(str(db))}: nothing recorded for server {server}")
+            err.print(f"[red]error:[/] {escape(database.path)}: nothing recorded for server {server}")
             raise typer.Exit(1)
         trends = build_trends(database, server, days=days, end=end)
     finally:

@@ -20,8 +20,12 @@ T = TypeVar("T")
 EXIT_CONFIG = 2
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="SQLite database (default: $WARDEN_DB_PATH or warden.db)", show_default=False),
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite file or postgresql:// URL (default: $WARDEN_DATABASE_URL, $WARDEN_DB_PATH or warden.db)",
+        show_default=False,
+    ),
 ]
 GuildOption = Annotated[int, typer.Option("--guild", help="Guild id (0 = global, every guild)")]
 ConfigOption = Annotated[
@@ -34,8 +38,8 @@ ConfigOption = Annotated[
 ]
 
 
-def _db_path(db: Path | None) -> Path:
-    return db or Path(os.environ.get("WARDEN_DB_PATH") or "warden.db")
+def _db_path(db: str | None) -> str:
+    return db or os.environ.get("WARDEN_DATABASE_URL") or os.environ.get("WARDEN_DB_PATH") or "warden.db"
 
 
 def fail(message: str, status: int = EXIT_CONFIG) -> NoReturn:
@@ -55,7 +59,7 @@ def _settings(config: Path | None) -> Any:
         fail(str(exc))
 
 
-def open_database(path: Path) -> Any:
+def open_database(path: str) -> Any:
     """The database at ``path``, or one line on stderr and exit 2 when it cannot be opened."""
     import sqlite3
 
@@ -70,7 +74,7 @@ def open_database(path: Path) -> Any:
         fail(f"{path}: cannot open the database ({exc})")
 
 
-def _run(db: Path | None, config: Path | None, fn: Callable[[Any], Awaitable[T]]) -> T:
+def _run(db: str | None, config: Path | None, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Open the database and an HTTP session, build the service, run ``fn(service)``, close everything.
 
     Bad ``[context]`` settings and an unusable database end the command first: one line, exit 2.

@@ -55,7 +55,8 @@ def create_bot(
 ) -> WardenBot:
     """Build the bot and its services. Production calls ``create_bot(settings)``; tests inject.
 
-    ``database``: an open :class:`Database` (default: open ``settings.db_path``).
+    ``database``: an open :class:`Database` (default: ``settings.database_url`` when set, else the
+    SQLite file ``settings.db_path``).
     ``scorer``: a :class:`ScorerFront` (default: a TieredFront over ``build_backend(settings.backend)``,
     built in ``setup_hook``).
     ``session``: an aiohttp session (default: one built in ``setup_hook``).
@@ -66,7 +67,7 @@ def create_bot(
     """
     owned: set[str] = set()
     if database is None:
-        database = Database(settings.db_path)
+        database = Database(settings.database_target)
         owned.add("database")
     services = build_services(settings, database, scorer=scorer, session=session, context=context)
     modules = cog_modules(settings, cogs, extra_cogs)

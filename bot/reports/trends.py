@@ -91,7 +91,7 @@ def latest_activity(database: Database, guild_id: int) -> datetime | None:
     with database.connection() as db:
         found = db.execute(
             "SELECT max(t) FROM (SELECT max(scored_at) AS t FROM message_scores WHERE guild_id = ? "
-            "UNION ALL SELECT max(resolved_at) FROM queue_entries WHERE guild_id = ?)",
+            "UNION ALL SELECT max(resolved_at) FROM queue_entries WHERE guild_id = ?) AS activity",
             [guild_id, guild_id],
         ).fetchone()[0]
     return from_db_time(found)
@@ -118,7 +118,7 @@ def build_trends(database: Database, guild_id: int, *, days: int, end: datetime)
         fired = rows(
             db,
             "SELECT j.value AS label, count(*) AS n "
-            "FROM message_scores, json_each(message_scores.labels) AS j "
+            f"FROM message_scores, {database.dialect.json_each('message_scores.labels')} "
             "WHERE guild_id = ? AND scored_at >= ? AND scored_at < ? AND action != 'none' GROUP BY j.value",
             span,
         )

@@ -2,8 +2,10 @@
 
 Rules the database itself enforces (so no race in the bot can break them):
 
-- case numbers are unique per server, allocated ``max + 1`` inside one ``BEGIN IMMEDIATE``
-  transaction: no duplicates, and a refused insert rolls back so there is no gap either;
+- case numbers are unique per server, allocated inside the transaction that inserts the case
+  (SQLite: ``max + 1`` under ``BEGIN IMMEDIATE``; PostgreSQL: a per-server counter row, locked until
+  the case commits): no duplicates across processes, and a refused insert rolls back its number so
+  there is no gap either;
 - at most one *active* timeout per user (partial unique index);
 - at most one case of each type per message (an edit or a retried event cannot warn twice);
 - no case is ever deleted, and only lifecycle fields (active, expiry, DM outcome, pardon) change.
@@ -15,10 +17,10 @@ instant and are stored inactive.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.policy.engine import AuthorHistory
 from bot.policy.settings import MAX_ESCALATION_HOURS
@@ -139,46 +141,71 @@ class CaseRepository:
         created = created_at or utcnow()
         if duration is not None:
             expires_at = created + duration
-        with self._database.transaction() as db:
-            if auto and message_id is not None:
-                earlier = self._one(
-                    "WHERE guild_id = ? AND message_id = ? ORDER BY case_number LIMIT 1",
-                    [guild_id, message_id],
-                )
-                if earlier is not None:
-                    raise ConflictError(
-                        f"message {message_id} already has {earlier.type.value} case #{earlier.case_number}",
-                        earlier,
-                    )
-            number = db.execute(
+        with self._database.transaction():
+            try:
+                # a savepoint: a refused case rolls back its number too, and the caller's transaction
+                # (a decision's score row and queue entry) goes on
+                with self._database.transaction() as db:
+                    number = self._next_number(db, guild_id)
+                    if auto and message_id is not None:
+                        earlier = self._one(
+                            "WHERE guild_id = ? AND message_id = ? ORDER BY case_number LIMIT 1",
+                            [guild_id, message_id],
+                        )
+                        if earlier is not None:
+                            raise ConflictError(
+                                f"message {message_id} already has {earlier.type.value} case "
+                                f"#{earlier.case_number}",
+                                earlier,
+                            )
+                    case_id = db.execute(
+                        """
+                        INSERT INTO cases (guild_id, case_number, user_id, moderator_id, type, reason,
+                            created_at, expires_at, active, auto, message_id, channel_id, jump_url)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                        """,
+                        [
+                            guild_id,
+                            number,
+                            user_id,
+                            moderator_id,
+                            kind.value,
+                            reason,
+                            to_db_time(created),
+                            maybe_db_time(expires_at),
+                            int(kind.lasting),
+                            int(auto),
+                            message_id,
+                            channel_id,
+                            jump_url,
+                        ],
+                    ).fetchone()[0]
+            except self._database.dialect.integrity_errors as error:
+                raise self._conflict(guild_id, user_id, kind, message_id, error) from error
+            return self._by_id(case_id)
+
+    def _next_number(self, db: Any, guild_id: int) -> int:
+        """The server's next case number, inside the transaction that inserts the case.
+
+        SQLite: ``max + 1`` (``BEGIN IMMEDIATE`` holds the file's write lock). PostgreSQL: the server's
+        row of ``case_counters``, incremented: the row stays locked until the case commits, so
+        concurrent processes take turns per server, and it rolls back with a refused case (no gap).
+        """
+        if self._database.dialect.postgres:
+            return int(
+                db.execute(
+                    "INSERT INTO case_counters (guild_id, last_number) VALUES (?, "
+                    "(SELECT coalesce(max(case_number), 0) FROM cases WHERE guild_id = ?) + 1) "
+                    "ON CONFLICT (guild_id) DO UPDATE SET last_number = case_counters.last_number + 1 "
+                    "RETURNING last_number",
+                    [guild_id, guild_id],
+                ).fetchone()[0]
+            )
+        return int(
+            db.execute(
                 "SELECT coalesce(max(case_number), 0) + 1 FROM cases WHERE guild_id = ?", [guild_id]
             ).fetchone()[0]
-            try:
-                cursor = db.execute(
-                    """
-                    INSERT INTO cases (guild_id, case_number, user_id, moderator_id, type, reason,
-                        created_at, expires_at, active, auto, message_id, channel_id, jump_url)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        guild_id,
-                        number,
-                        user_id,
-                        moderator_id,
-                        kind.value,
-                        reason,
-                        to_db_time(created),
-                        maybe_db_time(expires_at),
-                        int(kind.lasting),
-                        int(auto),
-                        message_id,
-                        channel_id,
-                        jump_url,
-                    ],
-                )
-            except sqlite3.IntegrityError as error:
-                raise self._conflict(guild_id, user_id, kind, message_id, error) from error
-            return self._by_id(cursor.lastrowid)
+        )
 
     def _conflict(
         self, guild_id: int, user_id: int, kind: CaseType, message_id: int | None, error: Exception
@@ -327,7 +354,7 @@ class CaseRepository:
 
     def mark_dm(self, guild_id: int, case_number: int, *, sent: bool, error: str | None = None) -> Case:
         """Record whether the member was told by DM (and why not)."""
-        self._update(guild_id, case_number, "dm_sent = ?, dm_error = ?", "1", [int(sent), error])
+        self._update(guild_id, case_number, "dm_sent = ?, dm_error = ?", "1 = 1", [int(sent), error])
         return self._need(guild_id, case_number)
 
     def expire(self, guild_id: int, case_number: int) -> bool:
@@ -344,9 +371,13 @@ class CaseRepository:
         return self._need(guild_id, case_number)
 
     def expire_due(self, now: datetime | None = None) -> list[Case]:
-        """End every active case whose expiry is at or before ``now``; returns them (now inactive)."""
+        """End every active case whose expiry is at or before ``now``; returns those this call ended
+        (now inactive): a case another process ended meanwhile is not returned twice."""
         with self._database.transaction():
             due = self.active_expiring(before=now or utcnow())
-            for case in due:
-                self._update(case.guild_id, case.case_number, "active = 0", "active = 1", [])
-            return [self._by_id(case.id) for case in due]
+            ended = [
+                case
+                for case in due
+                if self._update(case.guild_id, case.case_number, "active = 0", "active = 1", [])
+            ]
+            return [self._by_id(case.id) for case in ended]

@@ -1,8 +1,12 @@
-"""The one SQLite database of a Warden deployment, owned through sqlite-utils.
+"""The database of a Warden deployment: one SQLite file (the default) or a shared PostgreSQL database.
 
-All access goes through a single worker thread: SQLite connections are not shared across threads, and
-the event loop never waits on disk. Repositories (``bot/storage/*.py``) are plain synchronous classes;
-async callers wrap their calls with :meth:`Database.run`.
+``Database(target)`` opens a SQLite file for a path and PostgreSQL for a ``postgresql://`` URL
+(:mod:`bot.storage.postgres`); both offer the same interface, so every repository runs on either.
+Repositories (``bot/storage/*.py``) are plain synchronous classes; async callers wrap their calls with
+:meth:`Database.run`, which runs them off the event loop.
+
+On SQLite all access goes through a single worker thread: SQLite connections are not shared across
+threads, and the event loop never waits on disk.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlite_utils
 
+from bot.storage.dialect import SQLITE, Dialect
 from bot.storage.errors import DatabaseUnavailableError
 from bot.storage.migrations import apply_migrations
 
@@ -33,7 +38,77 @@ BUSY_TIMEOUT_S = 30.0
 before it gives up with "database is locked"."""
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: object) -> bool:
+    """True when ``target`` names a PostgreSQL database (``postgresql://...``) rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
 class Database:
+    """A migrated Warden database: ``Database(path)`` is SQLite, ``Database("postgresql://...")`` PostgreSQL.
+
+    The interface every repository uses: :meth:`transaction` (atomic; a read-then-write inside it cannot
+    interleave with another writer's, see :meth:`lock`), :meth:`connection` (reads), :meth:`run` (a
+    blocking call off the event loop), :meth:`close`; ``dialect`` for the SQL that differs; ``db`` the
+    raw handle (``execute``, ``query``, ``atomic``) for code that predates the repositories.
+    """
+
+    dialect: Dialect = SQLITE
+    path: str
+    """What to show the user: the file, or the URL without its password."""
+    target: str
+    """What opens this database again (``Database(target)``): the file, or the full URL."""
+    schema_version: int
+    db: Any
+
+    def __new__(cls, target: str | Path, *args: Any, **kwargs: Any) -> Database:
+        if cls is Database:
+            if is_postgres_url(target):
+                from bot.storage.postgres import PostgresDatabase
+
+                cls = PostgresDatabase
+            else:
+                cls = SQLiteDatabase
+        return super().__new__(cls)
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """One atomic unit of work (a savepoint when nested); yields the handle to execute on."""
+        raise NotImplementedError
+
+    def connection(self) -> contextlib.AbstractContextManager[Any]:
+        """The handle for reads (inside a transaction: that transaction's)."""
+        raise NotImplementedError
+
+    async def run(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+        """Run a blocking repository call off the event loop and await its result."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish queued work and release the connections."""
+        raise NotImplementedError
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while the calling thread is inside a transaction on this database."""
+        raise NotImplementedError
+
+    def lock(self, db: Any, namespace: str, key: int) -> None:
+        """Inside a transaction, hold the lock on ``(namespace, key)`` until it ends (see
+        :meth:`Dialect.lock`): for a read-then-write that no unique constraint guards."""
+        self.dialect.lock(db, namespace, key)
+
+    def notify(self, db: Any, channel: str, payload: str) -> None:
+        """Inside a transaction: tell the other processes' :meth:`listen` callbacks ``payload`` once it
+        commits. One process owns a SQLite file, so there it does nothing."""
+
+    def listen(self, channel: str, callback: Callable[[str | None], None]) -> None:
+        """Call ``callback(payload)`` when another process :meth:`notify`-es on ``channel`` (``None``:
+        notices may have been missed, forget everything). Nothing to hear on SQLite."""
+
+
+class SQLiteDatabase(Database):
     """A sqlite-utils database on one connection, migrated on open, with a single-thread executor.
 
     Raises :class:`~bot.storage.errors.DatabaseUnavailableError` (one line naming the path and why) when the
@@ -42,7 +117,7 @@ class Database:
     """
 
     def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
-        self.path = str(path)
+        self.path = self.target = str(path)
         self._closed = True
         self._lock = threading.RLock()
         conn = _connect(self.path, busy_timeout)
@@ -88,6 +163,11 @@ class Database:
             except BaseException:
                 self.db.rollback()
                 raise
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while the shared connection is inside a transaction."""
+        return bool(self.db.conn.in_transaction)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[sqlite_utils.Database]:

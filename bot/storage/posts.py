@@ -48,8 +48,8 @@ class PostRepository:
         """Remember a post quoting ``user_id`` (the same message twice is stored once)."""
         with self._database.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO quoting_posts (guild_id, user_id, kind, channel_id, message_id, "
-                "case_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO quoting_posts (guild_id, user_id, kind, channel_id, message_id, "
+                "case_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [guild_id, user_id, kind, channel_id, message_id, case_id, to_db_time(now or utcnow())],
             )
 

@@ -7,7 +7,6 @@ the others get :class:`~bot.storage.errors.StateError` with the entry as it now 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,45 +154,48 @@ class QueueRepository:
         kind = QueueSource(source)
         score_map = scores.as_dict() if isinstance(scores, Scores) else dict(scores or {})
         with self._database.transaction() as db:
+            if kind is QueueSource.APPEAL and case_id is not None:
+                self._database.lock(db, "appeal", case_id)
+                earlier = self.appeal_of_case(case_id)
+                if earlier is not None:
+                    return earlier, False
             if message_id is not None and kind is not QueueSource.APPEAL:
                 existing = self._unresolved_for_message(guild_id, message_id)
                 if existing is not None:
                     return existing, False
-            if kind is QueueSource.APPEAL and case_id is not None:
-                earlier = self.appeal_of_case(case_id)
-                if earlier is not None:
-                    return earlier, False
             try:
-                cursor = db.execute(
-                    """
-                    INSERT INTO queue_entries (guild_id, source, message_id, channel_id, author_id,
-                        reporter_id, jump_url, excerpt, scores, labels, reason, case_id, created_at,
-                        evidence)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        guild_id,
-                        kind.value,
-                        message_id,
-                        channel_id,
-                        author_id,
-                        reporter_id,
-                        jump_url,
-                        excerpt,
-                        dumps(score_map),
-                        dumps(list(labels)),
-                        reason,
-                        case_id,
-                        to_db_time(now or utcnow()),
-                        dumps(evidence_dicts(list(evidence))),
-                    ],
-                )
-            except sqlite3.IntegrityError:  # another connection queued it between our check and insert
+                with self._database.transaction() as step:  # a savepoint: a refused insert leaves the rest
+                    entry_id = step.execute(
+                        """
+                        INSERT INTO queue_entries (guild_id, source, message_id, channel_id, author_id,
+                            reporter_id, jump_url, excerpt, scores, labels, reason, case_id, created_at,
+                            evidence)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                        """,
+                        [
+                            guild_id,
+                            kind.value,
+                            message_id,
+                            channel_id,
+                            author_id,
+                            reporter_id,
+                            jump_url,
+                            excerpt,
+                            dumps(score_map),
+                            dumps(list(labels)),
+                            reason,
+                            case_id,
+                            to_db_time(now or utcnow()),
+                            dumps(evidence_dicts(list(evidence))),
+                        ],
+                    ).fetchone()[0]
+            except self._database.dialect.integrity_errors:
+                # another process queued it between our check and insert
                 existing = self._unresolved_for_message(guild_id, message_id or 0)
                 if existing is None:
                     raise
                 return existing, False
-            return self._need(cursor.lastrowid or 0), True
+            return self._need(entry_id), True
 
     def _unresolved_for_message(self, guild_id: int, message_id: int) -> QueueEntry | None:
         return self._one(

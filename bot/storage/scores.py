@@ -183,8 +183,8 @@ class ScoreRepository:
                 row["label"]: int(row["n"])
                 for row in rows(
                     db,
-                    "SELECT j.value AS label, count(*) AS n "
-                    f"FROM message_scores, json_each(message_scores.labels) AS j {where} GROUP BY j.value",
+                    "SELECT j.value AS label, count(*) AS n FROM message_scores, "
+                    f"{self._database.dialect.json_each('message_scores.labels')} {where} GROUP BY j.value",
                     [guild_id, start],
                 )
             }

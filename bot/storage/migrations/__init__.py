@@ -10,6 +10,11 @@ lock first, waited for under the connection's busy timeout) and reads the versio
 transaction, so exactly one process runs a migration and the others find it done. A file whose version
 is newer than the newest migration here is refused (:class:`~bot.storage.errors.SchemaTooNewError`).
 
+PostgreSQL (:mod:`bot.storage.postgres`) runs the same numbered steps: each module also defines
+``upgrade_postgres(db)`` creating the same tables in PostgreSQL's SQL. The version lives in the
+one-row table ``warden_schema``; each step is one transaction that first takes an advisory lock (per
+schema), so processes opening a new database at once migrate it exactly once.
+
 Reserved numbers: 0001 core tables (settings, scores, cases, queue), 0002 sources (context feature),
 0003+ whatever comes next.
 """
@@ -20,12 +25,18 @@ import importlib
 import logging
 import pkgutil
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
 from bot.storage.errors import SchemaTooNewError
 
+if TYPE_CHECKING:
+    from bot.storage.postgres import PostgresDatabase
+
 log = logging.getLogger(__name__)
+
+_PG_MIGRATION_LOCK = "warden-migrations"
 
 
 def discover() -> list[ModuleType]:
@@ -88,3 +99,49 @@ def apply_migrations(db: sqlite_utils.Database, target: int | None = None) -> in
             if db.conn.in_transaction:
                 db.conn.rollback()
             raise
+
+
+def postgres_version(db: object) -> int:
+    """The schema version of the PostgreSQL schema behind ``db`` (0: none yet)."""
+    exists = db.execute("SELECT to_regclass('warden_schema') IS NOT NULL").fetchone()[0]  # type: ignore[attr-defined]
+    if not exists:
+        return 0
+    row = db.execute("SELECT version FROM warden_schema WHERE id = 1").fetchone()  # type: ignore[attr-defined]
+    return int(row[0]) if row else 0
+
+
+def apply_postgres_migrations(database: PostgresDatabase, target: int | None = None) -> int:
+    """Bring the PostgreSQL schema up to ``target`` (default: newest) and return its version.
+
+    Raises :class:`SchemaTooNewError` when a newer Warden wrote it. Each step is one transaction that
+    holds the migration advisory lock, reads the version and runs the step with its version bump.
+    """
+    modules = discover()
+    newest = max((module.VERSION for module in modules), default=0)
+    while True:
+        with database.transaction() as db:
+            database.lock(db, _PG_MIGRATION_LOCK, 0)
+            version = postgres_version(db)
+            if version > newest:
+                raise SchemaTooNewError(database.path, version, newest)
+            pending = [
+                module
+                for module in modules
+                if version < module.VERSION and (target is None or target >= module.VERSION)
+            ]
+            if not pending:
+                return version
+            module = pending[0]
+            log.info(
+                "migrating PostgreSQL schema", extra={"from_version": version, "to_version": module.VERSION}
+            )
+            module.upgrade_postgres(db)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS warden_schema (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                "version INTEGER NOT NULL)"
+            )
+            db.execute(
+                "INSERT INTO warden_schema (id, version) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                [module.VERSION],
+            )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.storage.migrations._pg import ID, TEXT, run
+
 VERSION = 3
 
 STATEMENTS: tuple[str, ...] = (
@@ -34,3 +36,26 @@ def upgrade(db: sqlite_utils.Database) -> None:
     """Create the table and its indexes (runs inside the migration's transaction)."""
     for statement in STATEMENTS:
         db.execute(statement)
+
+
+def upgrade_postgres(db: object) -> None:
+    """The same table and indexes on PostgreSQL."""
+    run(
+        db,
+        (
+            f"""
+            CREATE TABLE quoting_posts (
+                id {ID},
+                guild_id BIGINT NOT NULL,
+                user_id BIGINT NOT NULL,
+                kind {TEXT} NOT NULL CHECK (kind IN ('modlog')),
+                channel_id BIGINT NOT NULL,
+                message_id BIGINT NOT NULL,
+                case_id BIGINT,
+                created_at {TEXT} NOT NULL,
+                redacted_at {TEXT}
+            )
+            """,
+            *STATEMENTS[1:],
+        ),
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.storage.migrations._pg import run
+
 VERSION = 4
 
 STATEMENTS: tuple[str, ...] = (
@@ -21,3 +23,8 @@ def upgrade(db: sqlite_utils.Database) -> None:
     """Add the column and its partial index (runs inside the migration's transaction)."""
     for statement in STATEMENTS:
         db.execute(statement)
+
+
+def upgrade_postgres(db: object) -> None:
+    """The same column and index on PostgreSQL (the statements are portable)."""
+    run(db, STATEMENTS)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from bot.storage.migrations._pg import run
+
 VERSION = 5
 
 STATEMENTS: tuple[str, ...] = ("ALTER TABLE queue_entries ADD COLUMN evidence TEXT NOT NULL DEFAULT '[]'",)
@@ -19,3 +21,8 @@ def upgrade(db: sqlite_utils.Database) -> None:
     """Add the column (runs inside the migration's transaction)."""
     for statement in STATEMENTS:
         db.execute(statement)
+
+
+def upgrade_postgres(db: object) -> None:
+    """The same column on PostgreSQL (collation "C" like every text column there)."""
+    run(db, ("ALTER TABLE queue_entries ADD COLUMN evidence TEXT COLLATE \"C\" NOT NULL DEFAULT '[]'",))

@@ -1,0 +1,98 @@
+"""The PostgreSQL backend itself: the SQL seam, migrations (numbered as SQLite's, run once, newer
+refused), opening errors. The repositories' behaviour on it is tested by the ``backends`` tests."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database, SchemaTooNewError
+from bot.storage.database import SQLiteDatabase, is_postgres_url
+from bot.storage.dialect import to_pyformat
+from bot.storage.errors import DatabaseUnavailableError
+from bot.storage.migrations import discover, supported_version
+
+
+def test_every_migration_has_its_postgres_step() -> None:
+    modules = discover()
+    missing = [m.VERSION for m in modules if not callable(getattr(m, "upgrade_postgres", None))]
+    assert missing == []
+
+
+def test_placeholders_become_pyformat_outside_literals() -> None:
+    assert to_pyformat("SELECT ? FROM t WHERE a = '?' AND b LIKE '5%' AND c = ?") == (
+        "SELECT %s FROM t WHERE a = '?' AND b LIKE '5%%' AND c = %s"
+    )
+
+
+def test_a_path_opens_sqlite_and_a_url_postgres(tmp_path: Path) -> None:
+    assert is_postgres_url("postgresql://u@h/db") and is_postgres_url("postgres://u@h/db")
+    assert not is_postgres_url(str(tmp_path / "w.db"))
+    database = Database(tmp_path / "w.db")
+    try:
+        assert isinstance(database, SQLiteDatabase)
+        assert database.dialect.name == "sqlite"
+    finally:
+        database.close()
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://warden:hunter2@/nowhere?host={tmp_path}"
+    with pytest.raises(DatabaseUnavailableError) as caught:
+        Database(url, timeout=2)
+    message = str(caught.value)
+    assert "hunter2" not in message
+    assert message.startswith(f"cannot use database postgresql://warden@{tmp_path}/nowhere: ")
+
+
+@pytest.mark.postgres
+def test_a_new_schema_is_at_the_latest_version_and_reopening_changes_nothing(pg_url: str) -> None:
+    first = Database(pg_url)
+    try:
+        assert first.dialect.postgres
+        assert first.schema_version == supported_version()
+        assert {"cases", "case_counters", "queue_entries", "sources"} <= set(first.db.table_names())
+    finally:
+        first.close()
+    again = Database(pg_url)
+    try:
+        assert again.schema_version == supported_version()
+    finally:
+        again.close()
+
+
+@pytest.mark.postgres
+def test_a_newer_schema_is_refused(pg_url: str) -> None:
+    database = Database(pg_url)
+    with database.transaction() as db:
+        db.execute("UPDATE warden_schema SET version = ?", [supported_version() + 1])
+    database.close()
+    with pytest.raises(SchemaTooNewError) as caught:
+        Database(pg_url)
+    assert caught.value.version == supported_version() + 1
+    assert "newer than" in str(caught.value)
+
+
+def _open_and_report(url: str, barrier: multiprocessing.synchronize.Barrier, results: object) -> None:
+    barrier.wait()
+    database = Database(url)
+    try:
+        results.put(database.schema_version)  # type: ignore[attr-defined]
+    finally:
+        database.close()
+
+
+@pytest.mark.postgres
+def test_processes_opening_a_new_schema_at_once_migrate_it_once(pg_url: str) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(4)
+    results = spawn.Queue()
+    processes = [spawn.Process(target=_open_and_report, args=(pg_url, barrier, results)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    assert sorted(results.get(timeout=5) for _ in processes) == [supported_version()] * 4
