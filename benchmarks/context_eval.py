@@ -59,7 +59,7 @@ async def evaluate() -> dict[str, object]:
             await service.add_file(path, url=url_for(path.stem))
         ingest_s = time.perf_counter() - t0
         stem_of = {url_for(p.stem): p.stem for p in files}
-        production = service.rank_config
+        production = service.search.rank_config
         unfiltered = RankConfig(max_items=5, max_per_domain=5, min_score=0.0, min_article_score=0.0)
         out: dict[str, object] = {
             "articles": len(files),
@@ -71,12 +71,12 @@ async def evaluate() -> dict[str, object]:
             aps, top1, recall, rejected, latencies = [], [], [], [], []
             for item in claims:
                 relevant = set(item["relevant"])
-                service.rank_config = unfiltered
+                service.search.rank_config = unfiltered
                 t = time.perf_counter()
                 result = await service.context(item["claim"], pick=False, semantic=semantic)
                 latencies.append(time.perf_counter() - t)
                 ranked = [stem_of.get(s.url, s.url) for s in result.sources]
-                service.rank_config = production
+                service.search.rank_config = production
                 shown = [
                     stem_of.get(s.url, s.url)
                     for s in (await service.context(item["claim"], pick=False, semantic=semantic)).sources
@@ -95,7 +95,7 @@ async def evaluate() -> dict[str, object]:
                 "unrelated_rejected": round(sum(rejected) / max(len(rejected), 1), 3),
                 "median_latency_ms": round(1000 * latencies[len(latencies) // 2], 1),
             }
-        service.rank_config = replace(production)
+        service.search.rank_config = replace(production)
         db.close()
     return out
 

@@ -8,12 +8,17 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:  # the commands import the feature when they run: `warden --help` stays quick
+    from bot.context_settings import ContextSettings
+    from bot.sources import AddedSource, ContextService, Feed, LibrarySource
+    from bot.storage.database import Database
 
 T = TypeVar("T")
 
@@ -48,7 +53,7 @@ def fail(message: str, status: int = EXIT_CONFIG) -> NoReturn:
     raise typer.Exit(status)
 
 
-def _settings(config: Path | None) -> Any:
+def _settings(config: Path | None) -> ContextSettings:
     """The ``[context]`` settings of ``--config``, else of ``$WARDEN_CONTEXT_CONFIG`` (validated)."""
     from bot.context_settings import ContextConfigError, load_context_file
     from bot.settings import context_from_env
@@ -59,7 +64,7 @@ def _settings(config: Path | None) -> Any:
         fail(str(exc))
 
 
-def open_database(path: str) -> Any:
+def open_database(path: str) -> Database:
     """The database at ``path``, or one line on stderr and exit 2 when it cannot be opened."""
     import sqlite3
 
@@ -74,7 +79,7 @@ def open_database(path: str) -> Any:
         fail(f"{path}: cannot open the database ({exc})")
 
 
-def _run(db: str | None, config: Path | None, fn: Callable[[Any], Awaitable[T]]) -> T:
+def _run(db: str | None, config: Path | None, fn: Callable[[ContextService], Awaitable[T]]) -> T:
     """Open the database and an HTTP session, build the service, run ``fn(service)``, close everything.
 
     Bad ``[context]`` settings and an unusable database end the command first: one line, exit 2.
@@ -114,7 +119,7 @@ def register(app: typer.Typer) -> None:
         """Add an article (a file or a page) to the library."""
         from bot.sources.ingest import IngestError
 
-        async def go(service: Any) -> Any:
+        async def go(service: ContextService) -> AddedSource:
             if target.lower().startswith(("http://", "https://")):
                 return await service.add_url(target, guild_id=guild)
             return await service.add_file(Path(target), guild_id=guild)
@@ -159,30 +164,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List sources and feeds."""
 
-        async def go(service: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        async def go(service: ContextService) -> tuple[list[LibrarySource], list[Feed]]:
             return await service.list_sources(guild), await service.list_feeds(guild)
 
         rows, feeds = _run(db, None, go)
         if as_json:
-            typer.echo(json.dumps({"sources": rows, "feeds": feeds}, default=str))
+            listing = {"sources": [r.to_dict() for r in rows], "feeds": [f.to_dict() for f in feeds]}
+            typer.echo(json.dumps(listing, default=str))
             return
         table = Table("id", "guild", "kind", "date", "domain", "title", title="Sources")
         for r in rows:
             table.add_row(
-                str(r["id"]),
-                str(r["guild_id"]),
-                r["kind"],
-                r["published"] or "",
-                r["domain"],
-                escape(r["title"][:80]),
+                str(r.id), str(r.guild_id), r.kind, r.published or "", r.domain, escape(r.title[:80])
             )
         console.print(table)
         if feeds:
             ftable = Table("id", "guild", "url", "last polled", title="Feeds")
             for f in feeds:
-                ftable.add_row(
-                    str(f["id"]), str(f["guild_id"]), escape(f["url"]), f["last_polled"] or "never"
-                )
+                ftable.add_row(str(f.id), str(f.guild_id), escape(f.url), f.last_polled or "never")
             console.print(ftable)
 
     @sources_app.command("remove")

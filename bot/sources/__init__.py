@@ -6,6 +6,9 @@ Composition root usage::
     service = build_context_service(database, http_session, settings)   # ContextService
     bot.services.context = service                                     # the cog looks here
 
+:class:`ContextService` composes the library, feeds, search, member-requests and suggestion services
+(:mod:`bot.sources.service`).
+
 ``settings`` may be the process settings (:class:`bot.settings.Settings`: its ``context`` section), a
 :class:`ContextSettings`, a mapping (``{"context": {...}}`` or the section itself), or None (the section
 read from the environment, as ``python -m bot`` reads it).
@@ -21,9 +24,18 @@ import aiohttp
 from bot.context_settings import ContextSettings, ProviderConfig, validate_section
 from bot.settings import Settings, context_from_env
 from bot.sources.database_api import DatabaseLike
-from bot.sources.library_admin import AddedSource
 from bot.sources.member_requests import ContextReply, Refusal
-from bot.sources.models import NO_RESULTS_TEXT, ContextResult, Source, SourceKind
+from bot.sources.models import (
+    NO_RESULTS_TEXT,
+    AddedSource,
+    ContextResult,
+    Feed,
+    FeedAdded,
+    LibrarySource,
+    Source,
+    SourceKind,
+)
+from bot.sources.request_service import MemberRequestService
 from bot.sources.service import ContextService
 
 __all__ = [
@@ -33,6 +45,10 @@ __all__ = [
     "ContextResult",
     "ContextService",
     "ContextSettings",
+    "Feed",
+    "FeedAdded",
+    "LibrarySource",
+    "MemberRequestService",
     "ProviderConfig",
     "Refusal",
     "Source",

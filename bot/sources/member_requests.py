@@ -1,8 +1,8 @@
 """Member context requests: the rate limits, the per-author cap and the public-reply rule.
 
 Blocking functions over the :class:`~bot.sources.store.RequestLog`, run on the database thread by
-:class:`~bot.sources.service.ContextService` (``check_limits``, ``request_context``), so the check, the
-public decision and the record happen in one step.
+:class:`~bot.sources.request_service.MemberRequestService` (``check_limits``, ``request_context``), so
+the check, the public decision and the record happen in one step.
 
 The limits are per server: the deployment's context settings (:class:`ContextSettings`,
 ``$WARDEN_CONTEXT_CONFIG``) are the defaults, and a server's policy ``[context]`` table applies over

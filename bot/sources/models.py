@@ -1,9 +1,12 @@
-"""Value types of the context feature: a :class:`Source` found for a claim and the reply built from them."""
+"""Value types of the context feature: a :class:`Source` found for a claim and the reply built from them,
+and the library's typed rows (:class:`LibrarySource`, :class:`Feed`, :class:`AddedSource`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -75,3 +78,79 @@ class ContextResult:
 
 
 NO_RESULTS_TEXT = "No related items found in this server's sources"
+
+
+class Row:
+    """Base of the library's typed rows: also readable by column name (``row["url"]``), as the rows
+    were before they were typed, and :meth:`to_dict` for JSON (columns in table order)."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # set by @dataclass on each row
+
+    def __getitem__(self, column: str) -> object:
+        if column not in self.__dataclass_fields__:
+            raise KeyError(column)
+        return getattr(self, column)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySource(Row):
+    """One article of the library as ``/sources list`` and ``warden sources list`` show it (no text)."""
+
+    id: int
+    guild_id: int  # 0: every server sees it
+    url: str
+    domain: str
+    title: str
+    kind: str
+    published: str | None
+    rating: str | None
+    rating_author: str | None
+    feed_id: int | None
+    added_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> LibrarySource:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class Feed(Row):
+    """One followed RSS/Atom feed: its conditional-GET validators and when it was last polled."""
+
+    id: int
+    guild_id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_polled: str | None  # ISO time; None: never
+    interval: int  # seconds between polls
+    added_by: int | None
+    added_at: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Feed:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class AddedSource:
+    """An article just added (or found already stored: ``changed`` False)."""
+
+    id: int
+    title: str
+    url: str
+    kind: str
+    published: str | None
+    rating: str | None = None
+    changed: bool = True  # False: the same text was already stored (nothing written)
+
+
+class FeedAdded(NamedTuple):
+    """A feed followed: its id and the entries its first poll stored."""
+
+    feed_id: int
+    stored: int

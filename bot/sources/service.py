@@ -1,80 +1,74 @@
-"""The context service: what ``/context``, the "Get context" menu and ``warden context`` call.
+"""The context feature as one object: what ``/context``, the "Get context" menu, ``/sources``, the
+feed schedule and ``warden sources``/``warden context`` call (``bot.services.context``).
 
-It picks the claim, asks every provider concurrently (the channel's article first), ranks the results
-(BM25/provider order + semantic, RRF), applies per-member rate limits, the per-author cap and the public
-threshold, and records requests and feedback. It never says whether a claim is true.
+:class:`ContextService` composes five small services, each with one job, and answers for them:
 
-Member requests' rules (limits, public threshold) are :mod:`bot.sources.member_requests`; adding and
-removing library articles and feeds is :mod:`bot.sources.library_admin` (mixed into this service).
+* :attr:`~ContextService.library`: articles (URL, file, text) and channel articles
+  (:mod:`bot.sources.library`);
+* :attr:`~ContextService.feeds`: followed feeds and their polling (:mod:`bot.sources.feeds`);
+* :attr:`~ContextService.search`: providers, BM25 + MiniLM ranking fused by RRF (:mod:`bot.sources.search`);
+* :attr:`~ContextService.requests`: members' requests, their limits and feedback, ``/warden forget``
+  (:mod:`bot.sources.request_service`);
+* :attr:`~ContextService.suggestions`: proactive mode (:mod:`bot.sources.suggestions`).
+
+The library and the search share the passage embeddings (:class:`~bot.sources.semantic.LibraryEmbeddings`).
+Every method returns typed values (:mod:`bot.sources.models`); none says whether a claim is true.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import aiohttp
-import numpy as np
 
 from bot.context_settings import ContextSettings
-from bot.sources.claims import pick_claim
-from bot.sources.database_api import DatabaseLike
-from bot.sources.embedding import DIM, Encoder, default_encoder, from_blob, to_blob
-from bot.sources.library_admin import LibraryAdmin
-from bot.sources.member_requests import (
-    ContextReply,
-    Refusal,
-    limit_refusal,
-    reserve_request,
-    server_settings,
-)
-from bot.sources.models import ContextResult, Source
-from bot.sources.providers import LocalLibraryProvider, Provider, build_remote_providers, hit_to_source
-from bot.sources.ranking import RankConfig, chunk_texts, fuse, url_key
-from bot.sources.store import RequestLog, SourceLibrary
+from bot.sources.database_api import DatabaseLike, on_library
+from bot.sources.embedding import Encoder, default_encoder
+from bot.sources.feeds import FeedService
+from bot.sources.library import LibraryService
+from bot.sources.member_requests import ContextReply, Refusal
+from bot.sources.models import AddedSource, ContextResult, Feed, FeedAdded, LibrarySource
+from bot.sources.providers import Provider, build_remote_providers
+from bot.sources.request_service import MemberRequestService
+from bot.sources.safe_fetch import SafeFetcher
+from bot.sources.search import SearchService
+from bot.sources.semantic import LibraryEmbeddings
+from bot.sources.store import SourceLibrary
+from bot.sources.suggestions import SuggestionService
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _LibraryIndex:
-    """All chunk embeddings of a library in one float32 matrix; ``starts[i]`` is the first row of
-    source ``ids[i]``."""
-
-    ids: np.ndarray
-    starts: np.ndarray
-    matrix: np.ndarray
-
-    @classmethod
-    def build(cls, rows: list[tuple[int, bytes]]) -> _LibraryIndex:
-        ids, starts, blocks, row = [], [], [], 0
-        for sid, blob in rows:
-            m = from_blob(blob)
-            if m is None or not len(m):
-                continue
-            ids.append(sid)
-            starts.append(row)
-            blocks.append(m)
-            row += len(m)
-        matrix = np.vstack(blocks) if blocks else np.zeros((0, DIM), dtype=np.float32)
-        return cls(np.asarray(ids, dtype=np.int64), np.asarray(starts, dtype=np.int64), matrix)
-
-    def best_cosines(self, query: np.ndarray) -> dict[int, float]:
-        """Source id -> cosine of its best chunk with ``query``."""
-        if not len(self.ids):
-            return {}
-        sims = self.matrix @ query
-        best = np.maximum.reduceat(sims, self.starts)
-        return {int(sid): float(v) for sid, v in zip(self.ids, best, strict=True)}
+def remote_providers(session: aiohttp.ClientSession | None, settings: ContextSettings) -> list[Provider]:
+    """The remote providers the settings switch on (none without an HTTP session)."""
+    if session is None:
+        return []
+    return list(
+        build_remote_providers(
+            session,
+            wikipedia=settings.wikipedia,
+            factcheck=settings.factcheck,
+            gdelt=settings.gdelt,
+            user_agent=settings.user_agent,
+        )
+    )
 
 
-class ContextService(LibraryAdmin):
-    """Build with :func:`bot.sources.build_context_service`; all methods are coroutines unless noted."""
+def encoder_for(settings: ContextSettings) -> Encoder | None:
+    """The passage encoder the settings ask for (None: BM25 only)."""
+    if not settings.semantic:
+        return None
+    return Encoder(settings.model_dir) if settings.model_dir else default_encoder()
+
+
+class ContextService:
+    """Build with :func:`bot.sources.build_context_service`; all methods are coroutines.
+
+    ``encoder``, ``providers`` (the remote ones) and ``clock`` replace the defaults (tests, benchmarks).
+    """
 
     def __init__(
         self,
@@ -87,58 +81,58 @@ class ContextService(LibraryAdmin):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.database = database
-        self.session = session
-        self.settings = settings or ContextSettings()
-        self.clock = clock or (lambda: datetime.now(UTC))
-        self.library = LocalLibraryProvider(database)
-        if providers is not None:
-            self.remote: list[Provider] = list(providers)
-        elif session is not None:
-            s = self.settings
-            self.remote = list(
-                build_remote_providers(
-                    session,
-                    wikipedia=s.wikipedia,
-                    factcheck=s.factcheck,
-                    gdelt=s.gdelt,
-                    user_agent=s.user_agent,
-                )
-            )
-        else:
-            self.remote = []
-        self.encoder: Encoder | None = None
-        if self.settings.semantic:
-            self.encoder = encoder or (
-                Encoder(self.settings.model_dir) if self.settings.model_dir else default_encoder()
-            )
-        self._emb_cache: dict[int, tuple[tuple[int, ...], _LibraryIndex]] = {}
-        self._library_version = 0  # bumped on every add/remove made through this service
-        self._last_backfill = -1e9
-        self._suggested: dict[int, list[datetime]] = {}  # proactive suggestions per guild (last hour)
-        self.rank_config = RankConfig(
-            max_items=self.settings.max_items,
-            max_per_domain=self.settings.max_per_domain,
-            min_score=self.settings.min_score,
-            min_article_score=self.settings.min_article_score,
-            rrf_k=self.settings.rrf_k,
-        )
+        s = settings or ContextSettings()
+        now = clock or (lambda: datetime.now(UTC))
+        self.embeddings = LibraryEmbeddings(database, (encoder or encoder_for(s)) if s.semantic else None)
+        self.library = LibraryService(database, session, s, self.embeddings)
+        self.feeds = FeedService(database, self.library, s, now)
+        remote = providers if providers is not None else remote_providers(session, s)
+        self.search = SearchService(database, s, self.embeddings, remote)
+        self.requests = MemberRequestService(database, s, self.search, now)
+        self.suggestions = SuggestionService(s, self.search, now)
+
+    @property
+    def settings(self) -> ContextSettings:
+        """The context settings every service reads; setting them here sets them for all."""
+        return self.library.settings
+
+    @settings.setter
+    def settings(self, settings: ContextSettings) -> None:
+        for service in (self.library, self.feeds, self.search, self.requests, self.suggestions):
+            service.settings = settings
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The time the feeds, requests and suggestions go by; setting it here sets it for all."""
+        return self.requests.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], datetime]) -> None:
+        for service in (self.feeds, self.requests, self.suggestions):
+            service.clock = clock
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP session and the database belong to the caller."""
-        self._emb_cache.clear()
+        self.embeddings.clear()
 
-    # ------------------------------------------------------------------------------------------
-    # search
-    # ------------------------------------------------------------------------------------------
     @property
-    def semantic_enabled(self) -> bool:
-        return self.encoder is not None and self.encoder.available
+    def remote(self) -> list[Provider]:
+        """The remote providers switched on."""
+        return self.search.remote
 
-    async def _db(self, fn: Callable[[SourceLibrary], Any]) -> Any:
-        return await self.database.run(lambda: fn(SourceLibrary(self.database.db)))
+    @property
+    def fetcher(self) -> SafeFetcher | None:
+        """The fetcher of untrusted URLs (pages, feeds, posted links); None until first used."""
+        return self.library.fetcher
 
-    async def _requests(self, fn: Callable[[RequestLog], Any]) -> Any:
-        return await self.database.run(lambda: fn(RequestLog(self.database.db)))
+    @fetcher.setter
+    def fetcher(self, fetcher: SafeFetcher | None) -> None:
+        self.library.fetcher = fetcher
+
+    async def _db(self, fn: Callable[[SourceLibrary], T]) -> T:
+        return await on_library(self.database, fn)
+
+    # -- search -----------------------------------------------------------------------------------
 
     async def context(
         self,
@@ -149,131 +143,17 @@ class ContextService(LibraryAdmin):
         pick: bool = True,
         semantic: bool | None = None,
     ) -> ContextResult:
-        """Sources that may be relevant to ``text`` (the claim sentence is picked when ``pick``)."""
-        claim = pick_claim(text).text if pick else text.strip()
-        if not claim:
-            return ContextResult(claim="", original=text)
-        use_semantic = self.semantic_enabled if semantic is None else (semantic and self.semantic_enabled)
-
-        pinned: list[Source] = []
-        matched: frozenset[str] = frozenset()
-        if channel_id is not None and self.settings.library_enabled:
-            ids = await self._db(lambda lib: lib.channel_article_ids(guild_id, channel_id))
-            if ids:
-                pinned = await self.library.search(claim, guild_id=guild_id, only_ids=ids)
-                matched = frozenset(url_key(p.url) for p in pinned)
-                found = {p.source_id for p in pinned}
-                missing = [i for i in ids if i not in found]
-                if missing:
-                    hits = await self._db(lambda lib: lib.hits_by_id(missing))
-                    pinned += [hit_to_source(h, claim, pinned=True) for h in hits]
-                order = {sid: n for n, sid in enumerate(ids)}
-                pinned.sort(key=lambda s: order.get(s.source_id, 99))
-
-        providers: list[Provider] = ([self.library] if self.settings.library_enabled else []) + self.remote
-        results = await asyncio.gather(*(self._safe_search(p, claim, guild_id) for p in providers))
-        failed = tuple(p.name for p, r in zip(providers, results, strict=True) if r is None)
-        lists = [r for r in results if r]
-
-        cosines: dict[str, float] | None = None
-        extra: list[Source] = []
-        if use_semantic:
-            try:
-                cosines, extra = await self._semantic(claim, guild_id, lists, pinned)
-            except Exception:
-                log.exception("semantic ranking failed; falling back to lexical order")
-                cosines = None
-        ranked = fuse(lists, cosines, self.rank_config, pinned=pinned, extra=extra, pinned_matched=matched)
-        return ContextResult(claim=claim, sources=tuple(ranked), original=text, providers_failed=failed)
-
-    async def _safe_search(self, provider: Provider, claim: str, guild_id: int) -> list[Source] | None:
-        timeout = getattr(getattr(provider, "config", None), "timeout_s", 5.0) + 1.0
-        try:
-            return await asyncio.wait_for(provider.search(claim, guild_id=guild_id), timeout)
-        except TimeoutError:
-            log.warning("context provider timed out", extra={"provider": provider.name})
-        except Exception:
-            log.exception("context provider failed", extra={"provider": provider.name})
-        return None
-
-    async def _library_index(self, guild_id: int) -> _LibraryIndex:
-        """Chunk embeddings of the library visible to ``guild_id``, stacked into one matrix and cached
-        until the library changes (here, or in another process such as the CLI)."""
-        sig_sql = (
-            "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0), "
-            "coalesce(sum(length(embedding)), 0) FROM sources "
-            "WHERE embedding IS NOT NULL AND guild_id IN (0, ?)"
+        """Sources that may be relevant to ``text``: :meth:`SearchService.context`."""
+        return await self.search.context(
+            text, guild_id=guild_id, channel_id=channel_id, pick=pick, semantic=semantic
         )
-        row = await self.database.run(lambda: tuple(self.database.db.execute(sig_sql, [guild_id]).fetchone()))
-        sig = (self._library_version, *row)
-        cached = self._emb_cache.get(guild_id)
-        if cached and cached[0] == sig:
-            return cached[1]
-        rows = await self._db(lambda lib: lib.embeddings(guild_id))
-        index = await asyncio.to_thread(_LibraryIndex.build, rows)
-        self._emb_cache[guild_id] = (sig, index)
-        return index
-
-    async def _semantic(
-        self, claim: str, guild_id: int, lists: list[list[Source]], pinned: list[Source]
-    ) -> tuple[dict[str, float], list[Source]]:
-        assert self.encoder is not None
-        await self.backfill_embeddings(guild_id, limit=50)
-        query = (await self.encoder.aencode([claim]))[0]
-        if self.settings.library_enabled:
-            index = await self._library_index(guild_id)
-        else:
-            index = _LibraryIndex.build([])
-        doc_cos = await asyncio.to_thread(index.best_cosines, query)
-        cosines: dict[str, float] = {}
-        remote: list[Source] = []
-        for item in [*pinned, *(s for lst in lists for s in lst)]:
-            if item.source_id is not None and item.source_id in doc_cos:
-                cosines[url_key(item.url)] = doc_cos[item.source_id]
-            elif url_key(item.url) not in cosines:
-                remote.append(item)
-        if remote:
-            vecs = await self.encoder.aencode([r.match_text or f"{r.title}. {r.snippet}" for r in remote])
-            for item, vec in zip(remote, vecs, strict=True):
-                cosines.setdefault(url_key(item.url), float(vec @ query))
-        # Library articles BM25 missed but the encoder finds close.
-        seen_ids = {s.source_id for lst in lists for s in lst} | {p.source_id for p in pinned}
-        top = [sid for sid, _ in sorted(doc_cos.items(), key=lambda kv: -kv[1])[:20] if sid not in seen_ids]
-        extra: list[Source] = []
-        if top:
-            hits = await self._db(lambda lib: lib.hits_by_id(top))
-            for hit in hits:
-                src = hit_to_source(hit, claim)
-                cosines[url_key(src.url)] = doc_cos[hit.id]
-                extra.append(src)
-        return cosines, extra
 
     async def backfill_embeddings(self, guild_id: int | None = None, limit: int = 1000) -> int:
-        """Embed library rows that have no embedding yet (e.g. added while the model was unavailable).
-        At most once a minute, so a row that can't be embedded doesn't slow every search."""
-        if not self.semantic_enabled or time.monotonic() - self._last_backfill < 60:
-            return 0
-        self._last_backfill = time.monotonic()
-        rows = await self._db(lambda lib: lib.missing_embeddings(guild_id, limit=limit))
-        for row in rows:
-            blob = await self._embed_blob(row["title"], row["text"], row["claim_reviewed"])
-            if blob is not None:
-                await self._db(lambda lib, row=row, blob=blob: lib.set_embedding(row["id"], blob))
-        return len(rows)
+        """Embed library rows that have none yet (at most once a minute)."""
+        return await self.embeddings.backfill(guild_id, limit)
 
-    async def _embed_blob(self, title: str, text: str, claim_reviewed: str | None) -> bytes | None:
-        if not self.semantic_enabled:
-            return None
-        assert self.encoder is not None
-        try:
-            return to_blob(await self.encoder.aencode(chunk_texts(title, text, claim_reviewed)))
-        except Exception:
-            log.exception("could not embed a source; it stays searchable by BM25")
-            return None
+    # -- member requests ---------------------------------------------------------------------------
 
-    # ------------------------------------------------------------------------------------------
-    # member requests: the rules (limits, per-author cap, public threshold) are member_requests'
-    # ------------------------------------------------------------------------------------------
     async def check_limits(
         self,
         *,
@@ -283,20 +163,13 @@ class ContextService(LibraryAdmin):
         is_moderator: bool = False,
         server: Mapping[str, Any] | None = None,
     ) -> Refusal | None:
-        """Would this request be refused right now? (Read-only; :meth:`request_context` checks atomically.)
-        ``server``: the server's policy ``[context]`` values (:func:`.member_requests.policy_values`)."""
-        now = self.clock()
-        settings = server_settings(self.settings, server)
-        return await self._requests(
-            lambda log_: limit_refusal(
-                log_,
-                settings,
-                guild_id=guild_id,
-                requester_id=requester_id,
-                target_author_id=target_author_id,
-                is_moderator=is_moderator,
-                now=now,
-            )
+        """:meth:`MemberRequestService.check_limits`."""
+        return await self.requests.check_limits(
+            guild_id=guild_id,
+            requester_id=requester_id,
+            target_author_id=target_author_id,
+            is_moderator=is_moderator,
+            server=server,
         )
 
     async def request_context(
@@ -312,38 +185,38 @@ class ContextService(LibraryAdmin):
         pick: bool = True,
         server: Mapping[str, Any] | None = None,
     ) -> ContextReply:
-        """Everything a member request needs: limits, search, whether to answer publicly, a record.
+        """A member's request answered: :meth:`MemberRequestService.request_context`."""
+        return await self.requests.request_context(
+            text,
+            guild_id=guild_id,
+            requester_id=requester_id,
+            channel_id=channel_id,
+            message_id=message_id,
+            target_author_id=target_author_id,
+            is_moderator=is_moderator,
+            pick=pick,
+            server=server,
+        )
 
-        The limit check, the public decision and the request record happen in one step on the database
-        thread, so two requests arriving together can't both slip under a limit or both go public.
-        ``server``: the server's policy ``[context]`` values, applied over the deployment's limits
-        (:func:`~bot.sources.member_requests.policy_values`)."""
-        now = self.clock()
-        settings = server_settings(self.settings, server)
-        refusal, request_id, public, already = await self._requests(
-            lambda log_: reserve_request(
-                log_,
-                settings,
-                text=text,
-                guild_id=guild_id,
-                requester_id=requester_id,
-                channel_id=channel_id,
-                message_id=message_id,
-                target_author_id=target_author_id,
-                is_moderator=is_moderator,
-                now=now,
-            )
-        )
-        if refusal is not None:
-            log.info("context request refused", extra={"guild_id": guild_id, "reason": refusal.code})
-            return ContextReply(result=None, refusal=refusal)
-        result = await self.context(text, guild_id=guild_id, channel_id=channel_id, pick=pick)
-        await self._requests(
-            lambda log_: log_.update(
-                request_id, claim=(result.claim or text)[:1000], n_results=len(result.sources)
-            )
-        )
-        return ContextReply(result=result, request_id=request_id, public=public, already_public=already)
+    async def demote_public(self, request_id: int) -> None:
+        """The public post failed: the reply is recorded as ephemeral."""
+        await self.requests.demote_public(request_id)
+
+    async def record_feedback(self, request_id: int, user_id: int, helpful: bool) -> bool:
+        """A Helpful / Not helpful vote; False when the request is no longer on record."""
+        return await self.requests.record_feedback(request_id, user_id, helpful)
+
+    async def feedback_counts(self, request_id: int) -> tuple[int, int]:
+        """(helpful, not helpful) votes on a reply."""
+        return await self.requests.feedback_counts(request_id)
+
+    async def prune_requests(self) -> int:
+        """Delete requests past their retention."""
+        return await self.requests.prune_requests()
+
+    async def forget_user(self, guild_id: int, user_id: int) -> int:
+        """A member's context requests and votes erased: :meth:`MemberRequestService.forget_member`."""
+        return await self.requests.forget_member(guild_id, user_id)
 
     async def suggest(
         self,
@@ -353,47 +226,78 @@ class ContextService(LibraryAdmin):
         channel_id: int | None = None,
         server: Mapping[str, Any] | None = None,
     ) -> ContextResult | None:
-        """Proactive mode (off unless ``proactive``, the server's over the deployment's): a result worth
-        showing the moderators for a check-worthy claim, or None. Needs a strongly check-worthy sentence
-        and a strong match, and at most ``proactive_per_hour`` suggestions per guild."""
-        s = server_settings(self.settings, server)
-        if not s.proactive:
-            return None
-        pick = pick_claim(text)
-        best = max((p.score for p in pick.sentences), default=0.0)
-        if best < s.proactive_min_claim_score:
-            return None
-        now = self.clock()
-        recent = [t for t in self._suggested.get(guild_id, []) if now - t < timedelta(hours=1)]
-        if len(recent) >= s.proactive_per_hour:
-            return None
-        result = await self.context(text, guild_id=guild_id, channel_id=channel_id)
-        strong = tuple(x for x in result.sources if x.score >= s.proactive_min_source_score)
-        if not strong:
-            return None
-        self._suggested[guild_id] = [*recent, now]
-        return ContextResult(claim=result.claim, sources=strong, original=text)
+        """Proactive mode: :meth:`SuggestionService.suggest`."""
+        return await self.suggestions.suggest(text, guild_id=guild_id, channel_id=channel_id, server=server)
 
-    async def prune_requests(self) -> int:
-        """Delete requests older than ``request_retention_days`` (run on the feed schedule)."""
-        before = self.clock() - timedelta(days=self.settings.request_retention_days)
-        return await self._requests(lambda log_: log_.prune(before))
+    # -- library -----------------------------------------------------------------------------------
 
-    async def forget_user(self, guild_id: int, user_id: int) -> int:
-        """``/warden forget``: erase the context requests ``user_id`` made in ``guild_id``, those about
-        their messages (claim text included) and the feedback votes on them, plus the member's own votes
-        on the guild's other requests, in one transaction. Returns the number of rows erased (requests +
-        votes). Library sources and channel articles stay: they are the server's, not the member's."""
-        erased = await self._requests(lambda log_: log_.forget_user(guild_id, user_id))
-        log.info("context data of a member erased", extra={"guild_id": guild_id, **erased})
-        return erased["requests"] + erased["feedback"]
+    async def add_url(self, url: str, *, guild_id: int = 0, added_by: int | None = None) -> AddedSource:
+        """Fetch a page and add it (:class:`~bot.sources.ingest.IngestError` says why not)."""
+        return await self.library.add_url(url, guild_id=guild_id, added_by=added_by)
 
-    async def demote_public(self, request_id: int) -> None:
-        """The public post failed (e.g. missing permission): record the reply as ephemeral."""
-        await self._requests(lambda log_: log_.update(request_id, public=0))
+    async def add_file(
+        self, path: str | Path, *, guild_id: int = 0, added_by: int | None = None, url: str | None = None
+    ) -> AddedSource:
+        """Add a local HTML or text file."""
+        return await self.library.add_file(path, guild_id=guild_id, added_by=added_by, url=url)
 
-    async def record_feedback(self, request_id: int, user_id: int, helpful: bool) -> bool:
-        return await self._requests(lambda log_: log_.record_feedback(request_id, user_id, helpful))
+    async def add_text(
+        self,
+        title: str,
+        text: str,
+        url: str,
+        *,
+        guild_id: int = 0,
+        published: str | None = None,
+        added_by: int | None = None,
+    ) -> AddedSource:
+        """Add an article given as text."""
+        return await self.library.add_text(
+            title, text, url, guild_id=guild_id, published=published, added_by=added_by
+        )
 
-    async def feedback_counts(self, request_id: int) -> tuple[int, int]:
-        return await self._requests(lambda log_: log_.feedback_counts(request_id))
+    async def list_sources(self, guild_id: int | None = None, limit: int = 200) -> list[LibrarySource]:
+        """The articles ``guild_id`` sees, newest first."""
+        return await self.library.list_sources(guild_id, limit)
+
+    async def remove_source(self, source_id: int, *, guild_id: int | None = None) -> bool:
+        """Remove an article; False when there is none."""
+        return await self.library.remove_source(source_id, guild_id=guild_id)
+
+    async def set_channel_article(
+        self, guild_id: int, channel_id: int, url: str, *, set_by: int | None = None, explicit: bool = True
+    ) -> AddedSource:
+        """Make ``url`` the article ``channel_id`` discusses."""
+        return await self.library.set_channel_article(
+            guild_id, channel_id, url, set_by=set_by, explicit=explicit
+        )
+
+    async def note_posted_links(
+        self, guild_id: int, channel_id: int, content: str, author_id: int | None = None
+    ) -> list[int]:
+        """Links posted in a channel that become its article."""
+        return await self.library.note_posted_links(guild_id, channel_id, content, author_id)
+
+    # -- feeds -------------------------------------------------------------------------------------
+
+    async def add_feed(
+        self, url: str, *, guild_id: int = 0, added_by: int | None = None, poll_now: bool = True
+    ) -> FeedAdded:
+        """Follow a feed; (feed id, entries stored by its first poll)."""
+        return await self.feeds.add_feed(url, guild_id=guild_id, added_by=added_by, poll_now=poll_now)
+
+    async def list_feeds(self, guild_id: int | None = None) -> list[Feed]:
+        """The feeds ``guild_id`` sees."""
+        return await self.feeds.list_feeds(guild_id)
+
+    async def remove_feed(self, feed_id: int, *, guild_id: int | None = None) -> bool:
+        """Stop following a feed; False when there is none."""
+        return await self.feeds.remove_feed(feed_id, guild_id=guild_id)
+
+    async def poll_feed(self, feed_id: int) -> int:
+        """One conditional GET of a feed; entries stored."""
+        return await self.feeds.poll_feed(feed_id)
+
+    async def poll_due_feeds(self) -> int:
+        """Poll every feed that is due; entries stored."""
+        return await self.feeds.poll_due_feeds()

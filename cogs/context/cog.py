@@ -282,8 +282,8 @@ class ContextCog(WardenCog, name="Context"):
         rows = await self.service.list_sources(guild_id, limit=20)
         feeds = await self.service.list_feeds(guild_id)
         lines = [
-            f"#{r['id']} · {r['kind']} · {safe(r['domain'], 40)} · {safe(r['title'], 80)}"
-            + (" (all servers)" if r["guild_id"] == 0 else "")
+            f"#{r.id} · {r.kind} · {safe(r.domain, 40)} · {safe(r.title, 80)}"
+            + (" (all servers)" if r.guild_id == 0 else "")
             for r in rows
         ]
         embed = discord.Embed(
@@ -295,7 +295,7 @@ class ContextCog(WardenCog, name="Context"):
             embed.add_field(
                 name="Feeds",
                 value="\n".join(
-                    f"#{f['id']} · {safe(f['url'], 100)} · last polled {f['last_polled'] or 'never'}"
+                    f"#{f.id} · {safe(f.url, 100)} · last polled {f.last_polled or 'never'}"
                     for f in feeds[:10]
                 )[:1024],
                 inline=False,
