@@ -4,8 +4,6 @@ second one through at once), and what the server did not set stays the deploymen
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,17 +17,12 @@ from bot.storage.database import Database
 from bot.storage.settings import SettingsRepository
 from tests.test_context_service import GUILD, Clock
 
+pytestmark = pytest.mark.backends  # tests taking `database` run on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(tmp_path / "w.db")
-    yield db
-    db.close()
 
 
 @pytest.fixture

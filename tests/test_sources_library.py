@@ -19,7 +19,8 @@ from bot.sources.ingest import IngestError, extract_claim_review, parse_text
 from bot.sources.models import NO_RESULTS_TEXT, SourceKind
 from bot.sources.service import ContextService
 from bot.storage.database import Database
-from bot.storage.migrations import current_version
+
+pytestmark = pytest.mark.backends  # tests taking `database` run on SQLite and on PostgreSQL
 
 PARAGRAPH = (
     "Researchers documented thousands of incidents in which ships near Russian coasts saw their satellite "
@@ -134,18 +135,25 @@ async def service(database: Database) -> AsyncIterator[ContextService]:
 
 
 def test_migration_creates_the_tables(database: Database) -> None:
-    assert current_version(database.db) >= 2
+    assert database.schema_version >= 2
     names = set(database.db.table_names())
     assert {
         "sources",
-        "sources_fts",
+        *(() if database.dialect.postgres else ("sources_fts",)),
         "feeds",
         "channel_articles",
         "context_requests",
         "context_feedback",
     } <= names
-    sql = database.db.execute("SELECT sql FROM sqlite_master WHERE name = 'sources_fts'").fetchone()[0]
-    assert "porter unicode61 remove_diacritics 2" in sql
+    if database.dialect.postgres:  # the search vector and its GIN index
+        index = database.db.execute(
+            "SELECT indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND indexname = 'idx_sources_tsv'"
+        ).fetchone()[0]
+        assert "USING gin (tsv)" in index
+    else:
+        sql = database.db.execute("SELECT sql FROM sqlite_master WHERE name = 'sources_fts'").fetchone()[0]
+        assert "porter unicode61 remove_diacritics 2" in sql
 
 
 def test_claim_review_extraction() -> None:

@@ -232,3 +232,24 @@ def build_match_query(text: str, *, max_tokens: int = _MAX_TOKENS) -> str | None
     if not toks:
         return None
     return " OR ".join(f'"{tok}"' for tok in toks)
+
+
+def build_tsquery(text: str, *, max_tokens: int = _MAX_TOKENS) -> str | None:
+    """The PostgreSQL ``to_tsquery`` text ORing the same content tokens; None if nothing is left.
+
+    Tokens only contain letters and digits, so none can act as a tsquery operator.
+    """
+    toks = tokens(text)[:max_tokens]
+    if not toks:
+        return None
+    return " | ".join(toks)
+
+
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
+def search_text(text: str) -> str:
+    """A document folded the way queries are (case, diacritics, apostrophes; letters split from digits:
+    ``F16s`` -> ``f 16 s``), for PostgreSQL's ``to_tsvector`` (SQLite's FTS5 tokenizer folds itself)."""
+    folded = _fold(text.replace("'", "").replace("’", ""))
+    return _LETTER_DIGIT.sub(" ", folded)

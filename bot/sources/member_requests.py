@@ -145,29 +145,30 @@ def reserve_request(
     (blocking; runs on the database thread). Returns ``(refusal, request id, public, already public)``:
     a message answers publicly once enough members asked (``public_threshold``) or a moderator did, and
     never twice."""
-    refusal = limit_refusal(
-        log_,
-        settings,
-        guild_id=guild_id,
-        requester_id=requester_id,
-        target_author_id=target_author_id,
-        is_moderator=is_moderator,
-        now=now,
-    )
-    fields = {
-        "guild_id": guild_id,
-        "requester_id": requester_id,
-        "claim": text,
-        "channel_id": channel_id,
-        "message_id": message_id,
-        "target_author_id": target_author_id,
-        "at": now,
-    }
-    if refusal is not None:
-        return refusal, log_.record(**fields, refused=refusal.code), False, False
-    public = already = False
-    if message_id is not None:
-        already = log_.message_has_public_reply(message_id)
-        askers = log_.message_requesters(message_id) | {requester_id}
-        public = not already and (is_moderator or len(askers) >= settings.public_threshold)
-    return None, log_.record(**fields, public=public), public, already
+    with log_.reserving(guild_id):
+        refusal = limit_refusal(
+            log_,
+            settings,
+            guild_id=guild_id,
+            requester_id=requester_id,
+            target_author_id=target_author_id,
+            is_moderator=is_moderator,
+            now=now,
+        )
+        fields = {
+            "guild_id": guild_id,
+            "requester_id": requester_id,
+            "claim": text,
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "target_author_id": target_author_id,
+            "at": now,
+        }
+        if refusal is not None:
+            return refusal, log_.record(**fields, refused=refusal.code), False, False
+        public = already = False
+        if message_id is not None:
+            already = log_.message_has_public_reply(message_id)
+            askers = log_.message_requesters(message_id) | {requester_id}
+            public = not already and (is_moderator or len(askers) >= settings.public_threshold)
+        return None, log_.record(**fields, public=public), public, already

@@ -1,21 +1,27 @@
 """Synchronous repositories over the Warden database (run them through ``Database.run``).
 
-:class:`SourceLibrary` holds the articles a server trusts (FTS5 + chunk embeddings), its feeds and the
-article each channel is discussing; :class:`RequestLog` holds context requests and feedback (rate
-limits, the per-author cap, the public threshold).
+:class:`SourceLibrary` holds the articles a server trusts (full-text search + chunk embeddings), its
+feeds and the article each channel is discussing; :class:`RequestLog` holds context requests and
+feedback (rate limits, the per-author cap, the public threshold).
+
+Both take the database's raw handle (``database.db``: sqlite-utils on SQLite, the session on
+PostgreSQL) and write plain SQL that runs on either. Full-text search is each backend's own: FTS5 and
+bm25 on SQLite, a weighted tsvector with a GIN index and ``ts_rank`` on PostgreSQL; both rank the
+title above the reviewed claim above the text, over the same folded tokens (:mod:`bot.sources.fts`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
-from bot.sources.fts import build_match_query
+from bot.sources.fts import build_match_query, build_tsquery, search_text
 from bot.sources.models import domain_of
+from bot.storage.dialect import dialect_of
 
 
 def utcnow() -> datetime:
@@ -40,18 +46,45 @@ class LibraryHit:
     claim_reviewed: str | None
     rating: str | None
     rating_author: str | None
-    bm25: float  # higher = better (negated FTS5 bm25)
+    bm25: float  # higher = better (negated FTS5 bm25; ts_rank on PostgreSQL)
     embedding: bytes | None
 
 
 _SNIPPET_CLEAN = re.compile(r"\s+")
+_COLUMNS = (
+    "id, guild_id, url, domain, title, kind, published, text, claim_reviewed, rating, rating_author, "
+    "feed_id, embedding, added_by, added_at"
+)
+"""The columns of ``sources`` a caller sees (PostgreSQL's search vector is not one of them)."""
+_TS_WEIGHTS = "'{0.1, 0, 0.2, 0.3}'"
+"""ts_rank weights D, C, B, A: text 1, reviewed claim 2, title 3 (the bm25 weights on SQLite)."""
+_HEADLINE = 'StartSel="", StopSel="", MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=" … "'
+
+
+def _insert(db: Any, table: str, row: dict[str, Any]) -> int:
+    """Insert ``row`` into ``table`` and return its new id."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    return int(
+        db.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(row.values())
+        ).fetchone()[0]
+    )
+
+
+def _update(db: Any, table: str, row_id: int, fields: dict[str, Any]) -> None:
+    """Set ``fields`` (names from code, never from input) on row ``row_id`` of ``table``."""
+    if fields:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
 
 
 class SourceLibrary:
     """Articles, feeds and channel articles. Guild 0 rows are visible to every guild."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Any) -> None:
         self.db = db
+        self.dialect = dialect_of(db)
 
     # --- sources -------------------------------------------------------------------------------
     def add_source(
@@ -87,25 +120,34 @@ class SourceLibrary:
             "embedding": embedding,
             "added_at": iso(utcnow()),
         }
-        existing = self.db.execute(
-            "SELECT id FROM sources WHERE guild_id = ? AND url = ?", [row["guild_id"], url]
-        ).fetchone()
         with self.db.atomic():
+            existing = self.db.execute(
+                "SELECT id FROM sources WHERE guild_id = ? AND url = ?", [row["guild_id"], url]
+            ).fetchone()
             if existing:
                 sid = int(existing[0])
                 row.pop("added_at")
-                self.db["sources"].update(sid, row)
-                return sid
-            return int(self.db["sources"].insert(row).last_pk)
+                _update(self.db, "sources", sid, row)
+            else:
+                sid = _insert(self.db, "sources", row)
+            if self.dialect.postgres:  # SQLite's FTS5 index follows the row through triggers
+                self.db.execute(
+                    "UPDATE sources SET tsv = setweight(to_tsvector('english', ?), 'A') "
+                    "|| setweight(to_tsvector('english', ?), 'B') "
+                    "|| setweight(to_tsvector('english', ?), 'D') WHERE id = ?",
+                    [search_text(row["title"]), search_text(claim_reviewed or ""), search_text(text), sid],
+                )
+            return sid
 
     def get(self, source_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
+        rows = list(self.db.query(f"SELECT {_COLUMNS} FROM sources WHERE id = ?", [source_id]))
         return rows[0] if rows else None
 
     def find_by_url(self, url: str, guild_id: int = 0) -> dict[str, Any] | None:
         rows = list(
             self.db.query(
-                "SELECT * FROM sources WHERE url = ? AND guild_id IN (0, ?) ORDER BY guild_id DESC LIMIT 1",
+                f"SELECT {_COLUMNS} FROM sources WHERE url = ? AND guild_id IN (0, ?) "
+                "ORDER BY guild_id DESC LIMIT 1",
                 [url, guild_id],
             )
         )
@@ -170,13 +212,20 @@ class SourceLibrary:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        rows = {r["id"]: r for r in self.db.query(f"SELECT * FROM sources WHERE id IN ({marks})", ids)}
+        rows = {
+            r["id"]: r for r in self.db.query(f"SELECT {_COLUMNS} FROM sources WHERE id IN ({marks})", ids)
+        }
         return [self._hit(rows[i], "", 0.0) for i in ids if i in rows]
 
     def search(
         self, text: str, guild_id: int, *, limit: int = 20, only_ids: list[int] | None = None
     ) -> list[LibraryHit]:
-        """BM25 search (title weighted 3x, reviewed claim 2x) over sources visible to ``guild_id``."""
+        """BM25 search (title weighted 3x, reviewed claim 2x) over sources visible to ``guild_id``
+        (``ts_rank`` with the same weights on PostgreSQL)."""
+        if only_ids is not None and not only_ids:
+            return []
+        if self.dialect.postgres:
+            return self._search_postgres(text, guild_id, limit=limit, only_ids=only_ids)
         query = build_match_query(text)
         if query is None:
             return []
@@ -188,11 +237,30 @@ class SourceLibrary:
         )
         params: list[Any] = [query, guild_id]
         if only_ids is not None:
-            if not only_ids:
-                return []
             sql += f" AND s.id IN ({','.join('?' * len(only_ids))})"
             params += list(only_ids)
         sql += " ORDER BY bm25(sources_fts, 3.0, 1.0, 2.0) LIMIT ?"
+        params.append(limit)
+        return [self._hit(row, row["snip"], float(row["score"])) for row in self.db.query(sql, params)]
+
+    def _search_postgres(
+        self, text: str, guild_id: int, *, limit: int, only_ids: list[int] | None
+    ) -> list[LibraryHit]:
+        query = build_tsquery(text)
+        if query is None:
+            return []
+        columns = ", ".join(f"s.{name.strip()}" for name in _COLUMNS.split(","))
+        sql = (
+            f"SELECT {columns}, ts_rank({_TS_WEIGHTS}, s.tsv, q, 1) AS score, "
+            f"ts_headline('english', s.text, q, '{_HEADLINE}') AS snip "
+            "FROM sources s, to_tsquery('english', ?) AS q "
+            "WHERE s.tsv @@ q AND s.guild_id IN (0, ?)"
+        )
+        params: list[Any] = [query, guild_id]
+        if only_ids is not None:
+            sql += f" AND s.id IN ({','.join('?' * len(only_ids))})"
+            params += list(only_ids)
+        sql += " ORDER BY score DESC, s.id LIMIT ?"
         params.append(limit)
         return [self._hit(row, row["snip"], float(row["score"])) for row in self.db.query(sql, params)]
 
@@ -213,7 +281,7 @@ class SourceLibrary:
             rating=row["rating"],
             rating_author=row["rating_author"],
             bm25=score,
-            embedding=row["embedding"],
+            embedding=bytes(row["embedding"]) if row["embedding"] is not None else None,
         )
 
     # --- channel articles ----------------------------------------------------------------------
@@ -240,7 +308,7 @@ class SourceLibrary:
                 "THEN excluded.set_by ELSE channel_articles.set_by END, "
                 "set_at = CASE WHEN excluded.explicit >= channel_articles.explicit "
                 "THEN excluded.set_at ELSE channel_articles.set_at END, "
-                "explicit = MAX(channel_articles.explicit, excluded.explicit)",
+                f"explicit = {self.dialect.greatest('channel_articles.explicit', 'excluded.explicit')}",
                 [guild_id, channel_id, source_id, set_by, int(explicit), iso(utcnow())],
             )
 
@@ -264,21 +332,19 @@ class SourceLibrary:
             ).fetchone()
             if existing:
                 return int(existing[0])
-            return int(
-                self.db["feeds"]
-                .insert(
-                    {
-                        "guild_id": guild_id,
-                        "url": url,
-                        "interval": interval,
-                        "added_by": added_by,
-                        "added_at": iso(utcnow()),
-                        "etag": None,
-                        "last_modified": None,
-                        "last_polled": None,
-                    }
-                )
-                .last_pk
+            return _insert(
+                self.db,
+                "feeds",
+                {
+                    "guild_id": guild_id,
+                    "url": url,
+                    "interval": interval,
+                    "added_by": added_by,
+                    "added_at": iso(utcnow()),
+                    "etag": None,
+                    "last_modified": None,
+                    "last_polled": None,
+                },
             )
 
     def list_feeds(self, guild_id: int | None = None) -> list[dict[str, Any]]:
@@ -311,7 +377,9 @@ class SourceLibrary:
         self, feed_id: int, *, etag: str | None, last_modified: str | None, polled_at: datetime | None = None
     ) -> None:
         with self.db.atomic():
-            self.db["feeds"].update(
+            _update(
+                self.db,
+                "feeds",
                 feed_id,
                 {"etag": etag, "last_modified": last_modified, "last_polled": iso(polled_at or utcnow())},
             )
@@ -320,8 +388,16 @@ class SourceLibrary:
 class RequestLog:
     """Context requests and feedback."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Any) -> None:
         self.db = db
+
+    @contextlib.contextmanager
+    def reserving(self, guild_id: int) -> Iterator[None]:
+        """One transaction holding ``guild_id``'s request lock: a limit check and the request it lets
+        through are one step for every thread and process (PostgreSQL runs several of each)."""
+        with self.db.atomic():
+            dialect_of(self.db).lock(self.db, "context-requests", guild_id)
+            yield
 
     def record(
         self,
@@ -338,28 +414,26 @@ class RequestLog:
         at: datetime | None = None,
     ) -> int:
         with self.db.atomic():
-            return int(
-                self.db["context_requests"]
-                .insert(
-                    {
-                        "guild_id": guild_id,
-                        "channel_id": channel_id,
-                        "message_id": message_id,
-                        "requester_id": requester_id,
-                        "target_author_id": target_author_id,
-                        "claim": claim[:1000],
-                        "n_results": n_results,
-                        "public": int(public),
-                        "refused": refused,
-                        "created_at": iso(at or utcnow()),
-                    }
-                )
-                .last_pk
+            return _insert(
+                self.db,
+                "context_requests",
+                {
+                    "guild_id": guild_id,
+                    "channel_id": channel_id,
+                    "message_id": message_id,
+                    "requester_id": requester_id,
+                    "target_author_id": target_author_id,
+                    "claim": claim[:1000],
+                    "n_results": n_results,
+                    "public": int(public),
+                    "refused": refused,
+                    "created_at": iso(at or utcnow()),
+                },
             )
 
     def update(self, request_id: int, **fields: Any) -> None:
         with self.db.atomic():
-            self.db["context_requests"].update(request_id, fields)
+            _update(self.db, "context_requests", request_id, fields)
 
     def member_requests_since(self, guild_id: int, requester_id: int, since: datetime) -> list[str]:
         """Timestamps (ISO, newest first) of the member's served requests since ``since``."""
@@ -434,14 +508,11 @@ class RequestLog:
         if self.get(request_id) is None:
             return False
         with self.db.atomic():
-            self.db["context_feedback"].upsert(
-                {
-                    "request_id": request_id,
-                    "user_id": user_id,
-                    "helpful": int(helpful),
-                    "created_at": iso(utcnow()),
-                },
-                pk=("request_id", "user_id"),
+            self.db.execute(
+                "INSERT INTO context_feedback (request_id, user_id, helpful, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (request_id, user_id) DO UPDATE SET helpful = excluded.helpful, "
+                "created_at = excluded.created_at",
+                [request_id, user_id, int(helpful), iso(utcnow())],
             )
         return True
 

@@ -67,6 +67,13 @@ def postgres_dialect() -> Dialect:
     return Dialect("postgresql", (psycopg.errors.IntegrityError,), (psycopg.Error,))
 
 
+def dialect_of(db: Any) -> Dialect:
+    """The dialect of a raw database handle (``database.db``): the PostgreSQL session says so, and
+    anything else is sqlite-utils."""
+    dialect = getattr(db, "dialect", None)
+    return dialect if isinstance(dialect, Dialect) else SQLITE
+
+
 @functools.lru_cache(maxsize=1024)
 def to_pyformat(sql: str) -> str:
     """``sql`` with ``?`` placeholders as psycopg's ``%s`` (and literal ``%`` doubled).

@@ -78,6 +78,7 @@ class Session:
 
     def __init__(self, database: PostgresDatabase) -> None:
         self._database = database
+        self.dialect = database.dialect
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run one statement written with ``?`` placeholders."""
