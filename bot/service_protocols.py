@@ -76,9 +76,8 @@ class ScoreStore(Protocol):
 
     def stats_today(self, guild_id: int, now: datetime | None = None) -> ScoreStats: ...
 
-    def forget_user(self, guild_id: int, user_id: int) -> dict[str, int]:
-        """Erase the member's scores, the excerpts and evidence of queue entries about them and the
-        reasons of their reports, in one transaction (``/warden forget``)."""
+    def forget_scores(self, guild_id: int, user_id: int) -> int:
+        """Delete the member's score rows (``/warden forget``, the scoring cog's share)."""
         ...
 
 
@@ -119,6 +118,10 @@ class QueueStore(Protocol):
     ) -> tuple[QueueEntry, bool]: ...
 
     def get(self, entry_id: int) -> QueueEntry | None: ...
+
+    def forget_member(self, guild_id: int, user_id: int) -> dict[str, int]:
+        """Erase the member's excerpts, evidence and report reasons (``/warden forget``)."""
+        ...
 
     def appeal_of_case(self, case_id: int) -> QueueEntry | None: ...
 

@@ -156,3 +156,24 @@ def test_forget_user(database: Database, scores: ScoreRepository, keeping: Polic
     assert queue.get(other_report.id).reason == "rude"  # type: ignore[union-attr]  # someone else's words
     assert queue.get(elsewhere.id).reason == "spam"  # type: ignore[union-attr]  # another server
     assert scores.forget_user(1, 3) == {"scores": 0, "queue_excerpts": 0, "report_reasons": 0}
+
+
+def test_each_cog_forgets_its_own_share(
+    database: Database, scores: ScoreRepository, keeping: PolicySettings
+) -> None:
+    """The scoring cog's half (scores) and the mod queue's half (excerpts, report reasons) apart."""
+    record(scores, 1, Scores(insult=0.9), author_id=3, settings=keeping)
+    queue = QueueRepository(database)
+    mine, _ = queue.add(guild_id=1, message_id=1, author_id=3, excerpt="what they wrote")
+    filed, _ = queue.add(guild_id=1, source="report", message_id=9, author_id=4, reporter_id=3, reason="spam")
+
+    assert queue.forget_member(1, 3) == {"queue_excerpts": 1, "report_reasons": 1}
+    assert scores.get(1) is not None  # the queue's half leaves the scores
+    assert queue.get(mine.id).excerpt is None and queue.get(filed.id).reason == ""  # type: ignore[union-attr]
+
+    assert scores.forget_scores(1, 3) == 1
+    assert scores.get(1) is None
+    assert scores.forget_scores(1, 3) == 0 and queue.forget_member(1, 3) == {
+        "queue_excerpts": 0,
+        "report_reasons": 0,
+    }

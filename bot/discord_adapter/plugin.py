@@ -13,6 +13,9 @@ What a cog gets:
 - The events, plain data (no discord.py objects), with stable fields: ``warden_decision``
   (:class:`DecisionEvent`, once per scored message; listen with ``on_warden_decision``) and
   ``warden_appeal`` (:class:`AppealEvent`). Their reference is :mod:`bot.events`.
+- The data-deletion hook, :meth:`WardenCog.forget_member`: ``/warden forget`` asks every loaded cog to
+  erase what it holds for a member and reports what each did (a :class:`ForgetResult`; posts quoting
+  the member are redacted with :data:`REMOVED_TEXT` and counted in :class:`Redactions`).
 - The shared Discord helpers: :func:`quote_member_text` (echo member text safely),
   :func:`require_permissions` and :func:`require_moderator` (run-time checks),
   :func:`check_hierarchy` (may this moderator act on that member), :func:`report_error` (the one
@@ -41,6 +44,15 @@ from bot.discord_adapter.render import quote_member_text
 from bot.discord_adapter.reporting import report_error
 from bot.errors import CogDisabledError, WardenError
 from bot.events import APPEAL_EVENT, DECISION_EVENT, AppealEvent, DecisionEvent
+from bot.moderation.forget import (
+    DELETED,
+    FAILED,
+    MISSING_CHANNEL,
+    MISSING_PERMISSION,
+    REMOVED_TEXT,
+    ForgetResult,
+    Redactions,
+)
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -48,8 +60,15 @@ if TYPE_CHECKING:
 __all__ = [
     "APPEAL_EVENT",
     "DECISION_EVENT",
+    "DELETED",
+    "FAILED",
+    "MISSING_CHANNEL",
+    "MISSING_PERMISSION",
+    "REMOVED_TEXT",
     "AppealEvent",
     "DecisionEvent",
+    "ForgetResult",
+    "Redactions",
     "WardenBot",
     "WardenCheckFailure",
     "WardenCog",
@@ -103,3 +122,16 @@ class WardenCog(commands.Cog):
         if not await self.enabled_in(interaction.guild_id):
             raise WardenCheckFailure(CogDisabledError(self.feature, interaction.guild_id))
         return True
+
+    async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult | None:
+        """``/warden forget``: erase what this cog holds about ``user_id`` in ``guild_id`` (stored rows,
+        files, caches, the bot's posts quoting them) and say what was done.
+
+        Override it in every cog that keeps member data. It is called for every loaded cog, even where
+        the cog is switched off (the member's data must go either way), one cog after another; an
+        exception is logged and reported as "could not erase" for this cog, the others still run.
+        Return a :class:`ForgetResult` (``erased``: what, in words, and how many; ``redactions``: the
+        posts redacted or not); the default returns ``None``: the cog holds nothing and is left out of
+        the report. Blocking work (SQLite, files) goes off the event loop, as everywhere.
+        """
+        return None

@@ -1,17 +1,18 @@
-"""``/warden forget``: what the bot's own posts still quoting a member became, in one report.
+"""``/warden forget``: what each cog erased for a member, and what the bot's posts quoting them became.
 
-The data goes first (scores, queue excerpts, report reasons, context requests: the repositories'
-``forget_user``); then every cog that posts member text in a server redacts its posts (a
-:class:`PostRedactor`: the mod queue cog its queue cards, the warnings cog its modlog posts) and says
-what it could not (the post was deleted, its channel is gone, a permission is missing). No discord.py
-here: the cogs do the edits, this module counts and words the outcome.
+Every loaded cog is asked to erase what it holds for the member
+(:meth:`bot.discord_adapter.plugin.WardenCog.forget_member`, modelled on Red-DiscordBot's
+``red_delete_data_for_user``) and answers with a :class:`ForgetResult`: the stored data it erased
+(``"scored messages": 3``) and, for a cog that posts member text in a server, its posts redacted
+(:class:`Redactions`: the mod queue cog its queue cards, the warnings cog its modlog posts) and what it
+could not redact (the post was deleted, its channel is gone, a permission is missing). No discord.py
+here: the cogs erase and edit, this module counts and words the outcome.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
 REMOVED_TEXT = "*[removed at the member's request]*"
 """What replaces a member's text in a redacted post."""
@@ -37,13 +38,31 @@ class Redactions:
         self.failed[reason] += 1
 
 
-@runtime_checkable
-class PostRedactor(Protocol):
-    """A cog whose posts quote members: redacts those quoting ``user_id`` in ``guild_id``."""
+@dataclass
+class ForgetResult:
+    """What one cog did for ``/warden forget``.
 
-    async def redact_member_posts(self, guild_id: int, user_id: int) -> Redactions:
-        """Edit every post still quoting the member; count what was done and what was not."""
-        ...
+    ``erased`` maps what was erased, in words, to how many (``{"scored messages": 3}``; zero counts
+    are kept: "nothing of that kind" is part of the answer). ``redactions`` are the cog's posts quoting
+    the member, one :class:`Redactions` a kind. ``failed`` is set by the caller when the cog's hook
+    raised (the error is logged): the admin is told its data may remain.
+    """
+
+    erased: dict[str, int] = field(default_factory=dict)
+    redactions: list[Redactions] = field(default_factory=list)
+    failed: bool = False
+
+    def describe(self) -> str:
+        """One clause for the admin: ``1 scored messages`` / ``redacted 1 queue card`` / ..."""
+        if self.failed:
+            return "could not erase (the error was logged; its data may remain)"
+        parts = [f"{count} {what}" for what, count in self.erased.items()]
+        for report in self.redactions:
+            if report.redacted:
+                parts.append(f"redacted {_plural(report.redacted, report.kind)}")
+            if report.failed:
+                parts.append(f"{_plural(sum(report.failed.values()), report.kind)} not redacted")
+        return ", ".join(parts) or "nothing held"
 
 
 def _plural(count: int, word: str) -> str:

@@ -293,6 +293,24 @@ class QueueRepository:
             false_positives=int(false_positives),
         )
 
+    def forget_member(self, guild_id: int, user_id: int) -> dict[str, int]:
+        """Erase ``user_id``'s words from ``guild_id``'s queue, in one transaction: the message excerpts
+        and evidence of the entries about their messages, and the reasons they gave in the reports they
+        filed (``reporter_id``); the mod queue's share of ``/warden forget``. Returns
+        ``{"queue_excerpts": entries erased, "report_reasons": reasons erased}``."""
+        with self._database.transaction() as db:
+            excerpts = db.execute(  # the evidence is the member's words too
+                "UPDATE queue_entries SET excerpt = NULL, evidence = '[]' "
+                "WHERE guild_id = ? AND author_id = ? AND (excerpt IS NOT NULL OR evidence != '[]')",
+                [guild_id, user_id],
+            ).rowcount
+            reasons = db.execute(
+                "UPDATE queue_entries SET reason = '' "
+                "WHERE guild_id = ? AND reporter_id = ? AND reason != ''",
+                [guild_id, user_id],
+            ).rowcount
+        return {"queue_excerpts": int(excerpts), "report_reasons": int(reasons)}
+
     def list_feedback(self, guild_id: int, *, verdict: str | None = None) -> list[dict[str, object]]:
         """The feedback rows of ``guild_id`` (oldest first), as dicts with ``labels``/``scores`` decoded."""
         where = "WHERE guild_id = ?" + (" AND verdict = ?" if verdict else "")

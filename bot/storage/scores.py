@@ -202,24 +202,26 @@ class ScoreRepository:
             dry_run=int(dry),
         )
 
+    def forget_scores(self, guild_id: int, user_id: int) -> int:
+        """Delete ``user_id``'s score rows in ``guild_id`` (their stored texts go with them); the
+        scoring cog's share of ``/warden forget``. Returns the rows deleted."""
+        with self._database.transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM message_scores WHERE guild_id = ? AND author_id = ?", [guild_id, user_id]
+            ).rowcount
+        return int(deleted)
+
     def forget_user(self, guild_id: int, user_id: int) -> dict[str, int]:
         """Erase what ``user_id`` wrote in ``guild_id``: their score rows (and stored texts), the
         message excerpts of queue entries about them and the reasons they gave in the reports they filed
-        (``reporter_id``), in one transaction. Cases stay: they are the moderators' record. Returns
-        ``{"scores": rows deleted, "queue_excerpts": excerpts erased, "report_reasons": reasons erased}``.
+        (``reporter_id``), in one transaction (:meth:`forget_scores` and
+        :meth:`bot.storage.queue.QueueRepository.forget_member`). Cases stay: they are the moderators'
+        record. Returns ``{"scores": rows deleted, "queue_excerpts": excerpts erased, "report_reasons":
+        reasons erased}``.
         """
-        with self._database.transaction() as db:
-            scores = db.execute(
-                "DELETE FROM message_scores WHERE guild_id = ? AND author_id = ?", [guild_id, user_id]
-            ).rowcount
-            excerpts = db.execute(  # the evidence is the member's words too
-                "UPDATE queue_entries SET excerpt = NULL, evidence = '[]' "
-                "WHERE guild_id = ? AND author_id = ? AND (excerpt IS NOT NULL OR evidence != '[]')",
-                [guild_id, user_id],
-            ).rowcount
-            reasons = db.execute(
-                "UPDATE queue_entries SET reason = '' "
-                "WHERE guild_id = ? AND reporter_id = ? AND reason != ''",
-                [guild_id, user_id],
-            ).rowcount
-        return {"scores": int(scores), "queue_excerpts": int(excerpts), "report_reasons": int(reasons)}
+        from bot.storage.queue import QueueRepository
+
+        with self._database.transaction():
+            scores = self.forget_scores(guild_id, user_id)
+            queue = QueueRepository(self._database).forget_member(guild_id, user_id)
+        return {"scores": scores, **queue}

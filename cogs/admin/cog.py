@@ -14,9 +14,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_adapter.client import ALWAYS_ON_COGS
-from bot.discord_adapter.plugin import WardenCheckFailure, WardenCog, quote_member_text
+from bot.discord_adapter.plugin import ForgetResult, WardenCheckFailure, WardenCog, quote_member_text
 from bot.errors import InvalidSettingError, MissingPermissionError, WardenError
-from bot.moderation.forget import FAILED, PostRedactor, Redactions, redaction_summary
+from bot.moderation.forget import redaction_summary
 from bot.policy import PolicyConfigError, PolicySettings
 from bot.reports.chart import render_png
 from bot.reports.trends import build_trends, summary
@@ -337,62 +337,62 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
     @app_commands.command(name="forget", description="Erase a member's stored data (scores, excerpts).")
     @app_commands.describe(user="Whose data to erase")
     async def forget(self, interaction: discord.Interaction, user: discord.User) -> None:
-        """``/warden forget user``: scores, queue excerpts, the reasons of their reports and (with the
-        context feature) their context requests go; the bot's queue cards and modlog posts quoting them
-        are redacted; cases stay (the moderators' record). The reply says what was redacted and what
-        could not be (deleted post, missing channel, missing permission)."""
+        """``/warden forget user``: every loaded cog erases what it holds for the member
+        (:meth:`~bot.discord_adapter.plugin.WardenCog.forget_member`: scores, queue excerpts and the
+        reasons of their reports, context requests, a plug-in's own data) and redacts the bot's posts
+        quoting them (queue cards, modlog posts); cases stay (the moderators' record). The reply says
+        what each cog did, what was redacted and what could not be (deleted post, missing channel,
+        missing permission)."""
         guild_id = interaction.guild_id
         assert guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        results = await self._forget(guild_id, user.id)
         services = self.services
-        erased = await services.database.run(services.scores.forget_user, guild_id, user.id)
-        context = getattr(services, "context", None)
-        forget_context = getattr(context, "forget_user", None)
-        context_erased = await forget_context(guild_id, user.id) if callable(forget_context) else None
         kept = await services.database.run(services.cases.list_for_user, guild_id, user.id)
-        redactions = await self._redact(guild_id, user.id)
+        redactions = [report for _feature, result in results for report in result.redactions]
         log.info(
-            "guild %s: data of %s erased by %s: %s, context rows %s, redacted %s",
+            "guild %s: data of %s erased by %s: %s",
             guild_id,
             user.id,
             interaction.user.id,
-            erased,
-            context_erased,
-            {r.kind: (r.redacted, dict(r.failed)) for r in redactions},
+            {
+                feature: "failed"
+                if result.failed
+                else (result.erased, {r.kind: (r.redacted, dict(r.failed)) for r in result.redactions})
+                for feature, result in results
+            },
         )
         name = quote_member_text(user.display_name, 64)
-        context_part = f", {context_erased} context request row(s)" if context_erased is not None else ""
+        lines = [f"- {feature}: {result.describe()}" for feature, result in results]
         summary = redaction_summary(redactions)
         await interaction.followup.send(
             (
-                f"Erased the stored data of {name} ({user.id}): {erased['scores']} scored messages, "
-                f"{erased['queue_excerpts']} queue excerpts, {erased.get('report_reasons', 0)} report "
-                f"reason(s){context_part}. {summary + ' ' if summary else ''}Their {len(kept)} case(s) "
-                "are kept: cases are the moderators' record (pardon them to stop them counting)."
+                f"Erased the stored data of {name} ({user.id}):\n"
+                + "".join(line + "\n" for line in lines)
+                + f"{summary + ' ' if summary else ''}Their {len(kept)} case(s) are kept: cases are the "
+                "moderators' record (pardon them to stop them counting)."
             )[:1990],
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
-    async def _redact(self, guild_id: int, user_id: int) -> list[Redactions]:
-        """Every loaded cog that posts member text redacts its posts quoting ``user_id``."""
-        reports: list[Redactions] = []
+    async def _forget(self, guild_id: int, user_id: int) -> list[tuple[str, ForgetResult]]:
+        """Ask every loaded cog, plug-ins included, to erase what it holds for ``user_id`` (whether or
+        not it is switched off here); ``(feature, result)`` for each cog that holds member data."""
+        results: list[tuple[str, ForgetResult]] = []
         for cog in list(self.bot.cogs.values()):
-            if not isinstance(cog, PostRedactor):
+            if not isinstance(cog, WardenCog):
                 continue
             try:
-                reports.append(await cog.redact_member_posts(guild_id, user_id))
+                result = await cog.forget_member(guild_id, user_id)
             except Exception:
                 log.exception(
-                    "guild %s: %s could not redact the posts quoting %s",
-                    guild_id,
-                    type(cog).__name__,
-                    user_id,
+                    "guild %s: %s could not erase the data of %s", guild_id, type(cog).__name__, user_id
                 )
-                failed = Redactions(f"{type(cog).__name__} post")
-                failed.fail(FAILED)
-                reports.append(failed)
-        return reports
+                result = ForgetResult(failed=True)
+            if result is not None:
+                results.append((cog.feature, result))
+        return results
 
     # ------------------------------------------------------------------ cogs
 

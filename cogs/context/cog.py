@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.discord_adapter.plugin import WardenCheckFailure, WardenCog, member_is_moderator
+from bot.discord_adapter.plugin import ForgetResult, WardenCheckFailure, WardenCog, member_is_moderator
 from bot.discord_adapter.reporting import reply_ephemeral
 from bot.errors import CogDisabledError, WardenError
 from bot.sources.member_requests import policy_values
@@ -82,6 +82,13 @@ class ContextCog(WardenCog, name="Context"):
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
         self.poll_feeds.start()
+
+    async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult | None:
+        """``/warden forget``: the member's context requests and votes go (``None`` without the service)."""
+        service = self.services.context
+        if service is None:
+            return None
+        return ForgetResult(erased={"context request row(s)": await service.forget_user(guild_id, user_id)})
 
     async def cog_unload(self) -> None:
         self.poll_feeds.cancel()

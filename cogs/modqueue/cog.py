@@ -20,18 +20,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_adapter.plugin import WardenCog, check_hierarchy, member_is_moderator, require_moderator
-from bot.discord_adapter.reporting import describe_error, reply_ephemeral, unwrap_error
-from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
-from bot.events import AppealEvent, DecisionEvent
-from bot.moderation.forget import (
+from bot.discord_adapter.plugin import (
     DELETED,
     FAILED,
     MISSING_CHANNEL,
     MISSING_PERMISSION,
     REMOVED_TEXT,
+    ForgetResult,
     Redactions,
+    WardenCog,
+    check_hierarchy,
+    member_is_moderator,
+    require_moderator,
 )
+from bot.discord_adapter.reporting import describe_error, reply_ephemeral, unwrap_error
+from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
+from bot.events import AppealEvent, DecisionEvent
 from bot.moderation.infraction_types import InfractionRequest, ModerationActions
 from bot.moderation.queue import ActionResult, QueueActionError, QueueService
 from bot.moderation.queue_cards import entry_card
@@ -196,9 +200,24 @@ class ModQueue(WardenCog, name="ModQueue"):
         except discord.HTTPException:
             log.warning("could not update queue message of entry %s", entry.id, exc_info=True)
 
-    async def redact_member_posts(self, guild_id: int, user_id: int) -> Redactions:
-        """``/warden forget``: re-render the cards whose text came from the member (their text is
-        already erased), so the queue channel stops quoting them (:class:`PostRedactor`)."""
+    async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult:
+        """``/warden forget``: the member's words leave the queue (the excerpts and evidence of entries
+        about their messages, the reasons of the reports they filed), then the cards quoting them are
+        re-rendered without them."""
+        services = self.services
+        erased = await services.database.run(services.queue.forget_member, guild_id, user_id)
+        cards = await self._redact_cards(guild_id, user_id)
+        return ForgetResult(
+            erased={
+                "queue excerpts": erased["queue_excerpts"],
+                "report reason(s)": erased["report_reasons"],
+            },
+            redactions=[cards],
+        )
+
+    async def _redact_cards(self, guild_id: int, user_id: int) -> Redactions:
+        """Re-render the cards whose text came from the member (their text is already erased), so the
+        queue channel stops quoting them."""
         report = Redactions("queue card")
         posts = PostRepository(self.services.database)
         entry_ids = await self.services.database.run(posts.queue_cards_about, guild_id, user_id)

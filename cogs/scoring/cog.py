@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands, tasks
 
-from bot.discord_adapter.plugin import WardenCog
+from bot.discord_adapter.plugin import ForgetResult, WardenCog
 from bot.events import DecisionEvent
 from bot.explain import Evidence, aexplain, evidence_dicts, score_many_of
 from bot.moderation.decision_records import case_draft, queue_draft
@@ -121,6 +121,11 @@ class ScoringCog(WardenCog):
     async def cog_unload(self) -> None:
         self.purge_expired_text.cancel()
         await self.rescores.close()
+
+    async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult:
+        """``/warden forget``: the member's score rows (and stored texts) go."""
+        erased = await self.services.database.run(self.services.scores.forget_scores, guild_id, user_id)
+        return ForgetResult(erased={"scored messages": erased})
 
     @tasks.loop(minutes=TEXT_PURGE_MINUTES)
     async def purge_expired_text(self) -> int:

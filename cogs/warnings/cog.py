@@ -18,6 +18,7 @@ from discord import app_commands
 
 from bot.discord_adapter.actions import DiscordActions
 from bot.discord_adapter.plugin import (
+    ForgetResult,
     WardenCheckFailure,
     WardenCog,
     check_hierarchy,
@@ -27,7 +28,6 @@ from bot.discord_adapter.plugin import (
 )
 from bot.discord_adapter.render import what_happened
 from bot.errors import WardenError
-from bot.moderation.forget import Redactions
 from bot.moderation.infraction_types import InfractionOutcome, InfractionRequest
 from bot.storage.cases import CaseType
 from bot.storage.posts import PostRepository
@@ -82,12 +82,13 @@ class WarningsCog(WardenCog, name="Warnings"):
         """The infraction service."""
         return self.services.infractions
 
-    async def redact_member_posts(self, guild_id: int, user_id: int) -> Redactions:
-        """``/warden forget``: replace the member's text in this server's modlog posts
-        (:class:`bot.moderation.forget.PostRedactor`)."""
-        return await redact_modlog_posts(
+    async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult:
+        """``/warden forget``: replace the member's text in this server's modlog posts (their cases
+        stay: they are the moderators' record)."""
+        redacted = await redact_modlog_posts(
             self.bot, self.bot.get_guild(guild_id), self.posts, user_id, guild_id
         )
+        return ForgetResult(redactions=[redacted])
 
     async def cog_load(self) -> None:
         """Re-arm the expiry timers stored in the database."""

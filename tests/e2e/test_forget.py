@@ -1,11 +1,13 @@
-"""``/warden forget`` and the bot's own posts: the queue cards and modlog posts quoting the member are
-redacted, and the reply counts what was redacted and what could not be (and why)."""
+"""``/warden forget``: every loaded cog is asked to erase what it holds for the member (plug-ins
+included, switched off or not) and the reply says what each did; the queue cards and modlog posts
+quoting the member are redacted, and the reply counts what was redacted and what could not be (and
+why)."""
 
 from __future__ import annotations
 
 import discord
 
-from bot.moderation.forget import REMOVED_TEXT
+from bot.discord_adapter.plugin import REMOVED_TEXT, ForgetResult, WardenCog
 from tests.e2e.conftest import INSULT, THREAT, World
 
 ALICE_QUEUED = THREAT  # a "queue" decision: a card in #mod-queue quoting it
@@ -88,3 +90,60 @@ async def test_forget_reports_a_missing_channel(world: World) -> None:
     reply = result.response.content
     assert "Redacted the bot's posts quoting them: 1 queue card." in reply
     assert "Could not redact 1 modlog post (1 channel missing)." in reply
+
+
+async def test_forget_reports_what_each_cog_did(world: World) -> None:
+    await alice_flagged_twice(world)
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    lines = result.response.content.splitlines()
+    assert lines[0].startswith("Erased the stored data of alice")
+    assert "- scoring: 2 scored messages" in lines
+    assert "- modqueue: 1 queue excerpts, 0 report reason(s), redacted 1 queue card" in lines
+    assert "- warnings: redacted 1 modlog post" in lines
+    assert "- context: 0 context request row(s)" in lines
+    assert not any(line.startswith("- admin") for line in lines)  # it holds no member data
+
+
+async def test_forget_reaches_cogs_switched_off_in_the_server(world: World) -> None:
+    await alice_flagged_twice(world)
+    await world.set_policy(disabled_cogs=["scoring", "modqueue", "warnings"])
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    lines = result.response.content.splitlines()
+    assert "- scoring: 2 scored messages" in lines
+    assert "- modqueue: 1 queue excerpts, 0 report reason(s), redacted 1 queue card" in lines
+    assert "- warnings: redacted 1 modlog post" in lines
+    stats = await world.database.run(world.bot.services.scores.stats_today, world.guild.id)
+    assert stats.scored == 0
+
+
+class Hoarder(WardenCog):
+    """A plug-in whose erasure fails: the others still erase, and the admin is told."""
+
+    feature = "hoarder"
+
+    async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult:
+        raise RuntimeError("the hoard is locked")
+
+
+class Quiet(WardenCog):
+    """A plug-in that keeps no member data: left out of the report."""
+
+    feature = "quiet"
+
+
+async def test_a_failing_plugin_hook_is_reported_and_the_others_still_run(world: World, caplog) -> None:
+    await world.bot.add_cog(Hoarder(world.bot))
+    await world.bot.add_cog(Quiet(world.bot))
+    await world.alice.send(world.news, ALICE_WARNED)
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    lines = result.response.content.splitlines()
+    assert "- hoarder: could not erase (the error was logged; its data may remain)" in lines
+    assert "- scoring: 1 scored messages" in lines and "- warnings: redacted 1 modlog post" in lines
+    assert not any(line.startswith("- quiet") for line in lines)
+    assert any("could not erase the data of" in record.getMessage() for record in caplog.records)

@@ -69,6 +69,31 @@ async def test_plugin_can_be_switched_off_per_server(world: World) -> None:
     assert list(world.bot.get_cog("DecisionLogger").received) == []
 
 
+async def test_forget_reaches_the_plugin(world: World, tmp_path) -> None:
+    cog = world.bot.get_cog("DecisionLogger")
+    cog.path = tmp_path / "decisions.jsonl"
+    await world.alice.send(world.news, CLEAN)
+    bobs = await world.bob.send(world.news, CLEAN)
+    await world.alice.send(world.news, INSULT)
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    assert "- decision_logger: 2 logged decision(s)" in result.response.content.splitlines()
+    lines = [json.loads(line) for line in cog.path.read_text().splitlines()]
+    assert [line["message_id"] for line in lines] == [bobs.id]
+    assert [event.message_id for event in cog.received] == [bobs.id]
+
+
+async def test_forget_reaches_the_plugin_without_a_file(world: World) -> None:
+    cog = world.bot.get_cog("DecisionLogger")
+    await world.alice.send(world.news, CLEAN)
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    assert "- decision_logger: 1 logged decision(s)" in result.response.content.splitlines()
+    assert list(cog.received) == []
+
+
 def test_the_documented_example_is_the_shipped_one() -> None:
     root = Path(__file__).resolve().parents[2]
     source = (root / "examples" / "cogs" / "decision_logger.py").read_text()
