@@ -88,7 +88,7 @@ class ScoringMetrics:
     every chunk through the scorer front), how often the full model could not answer in time
     (``overloaded``), and what happened then: ``degraded`` decisions by the lexical tier, messages
     ``deferred`` whole (no lexical tier), decisions ``rescored`` by the full model later, and the
-    scoring cog's re-score queue (``rescores``: its ``pending`` count and totals)."""
+    moderation use case's re-score queue (``rescores``: its ``pending`` count and totals)."""
 
     window: int = 2048
     latencies_ms: deque[float] = field(default_factory=deque)

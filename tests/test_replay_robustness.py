@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.moderation import use_case as use_case_module
 from bot.policy import load_default_policy
 from bot.policy.decision import Action
 from bot.replay import engine as engine_module
@@ -152,14 +153,14 @@ def test_a_backend_that_scores_nothing_still_stops_the_run() -> None:
 
 
 def test_a_policy_failure_on_one_line_skips_only_that_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = engine_module.evaluate
+    real = use_case_module.evaluate  # the replay decides through the moderation use case
 
     def flaky(scores, settings, **kwargs):  # type: ignore[no-untyped-def]
         if kwargs["now"] == datetime(2026, 1, 1, 0, 1, tzinfo=UTC):  # the second message
             raise OverflowError("date value out of range")
         return real(scores, settings, **kwargs)
 
-    monkeypatch.setattr(engine_module, "evaluate", flaky)
+    monkeypatch.setattr(use_case_module, "evaluate", flaky)
     result = ReplayEngine(PickyBackend(), load_default_policy()).run(messages("a", "b", "c"))
 
     assert [row.line for row in result.rows] == [1, 3]

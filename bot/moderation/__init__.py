@@ -1,6 +1,10 @@
 """Moderation as plain Python (no discord.py): infractions (cases, DMs, actions, modlog, expiry), the
 mod queue's rules, and the async facades the cogs use over the repositories.
 
+- :mod:`bot.moderation.use_case`: :class:`~bot.moderation.use_case.ModerateMessage`, one message's
+  way from the guards to the decision event (prepare, score, history, policy, record, act, emit),
+  shared by the scoring cog and the replay; its data (:class:`~bot.moderation.message.MessageInput`,
+  ``Ports``) in :mod:`bot.moderation.message`, the per-member turns in :mod:`bot.moderation.ordering`;
 - :mod:`bot.moderation.infractions`: :class:`~bot.moderation.infractions.InfractionService` runs
   apply, pardon and expire in one fixed order through a small ``ModerationActions`` protocol that the
   warnings cog implements with discord.py;

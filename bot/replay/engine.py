@@ -1,30 +1,52 @@
-"""Run a thread through preparation, scoring and policy, with escalation per author, off Discord."""
+"""Run a thread through preparation, scoring and the moderation use case, off Discord.
+
+Preparation and scoring are batched over the thread (many messages' chunks in few backend calls); then
+each message, in order, goes through :meth:`bot.moderation.use_case.ModerateMessage.decide`, the very
+step the bot runs in a member's turn: the author's history is read from the run's own store (a fresh
+in-memory database, so escalation per author sees this thread only), the policy decides and the score,
+case and queue entry are recorded there. Timeouts end on their own: before each message, the cases due
+by its time expire (the bot's scheduler). The evidence of the acted-on messages is computed afterwards,
+in pooled backend calls.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bot.explain import Evidence
 from bot.explain.pooled import ExplainItem, explain_many
+from bot.moderation.message import Assessment, MessageInput, Ports
+from bot.moderation.use_case import ModerateMessage
 from bot.pipeline import PreparedText, prepare
-from bot.policy import AuthorHistory, PolicySettings, evaluate
+from bot.policy import PolicySettings
 from bot.policy.decision import Action, Decision
 from bot.replay.reader import LineError, ThreadMessage
 from bot.scoring.base import ScorerBackend, Scores
 from bot.scoring.service import ScoringService
+from bot.storage.cases import CaseRepository
+from bot.storage.database import Database
+from bot.storage.decisions import DecisionRepository
+from bot.storage.scores import ScoreRepository
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 REPLAY_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 """Messages without a timestamp are placed one minute apart from here, so time windows mean something."""
 
 SCORE_SLICE = 256
 """Messages scored per backend call; also the progress granularity."""
+
+RUN_GUILD_ID = 1
+"""The server a run is decided under in its own store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +119,30 @@ class _Scored:
         return self.pending.prepared
 
 
+class _InlineDatabase(Database):
+    """The run's own store. The replay decides one message at a time with nothing else on its event
+    loop, so a store call runs right there instead of hopping to the database thread and back."""
+
+    async def run(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
+        with self.connection():
+            return fn(*args, **kwargs)
+
+
+class _FixedPolicy:
+    """The one policy a replay runs under, whatever the server."""
+
+    def __init__(self, policy: PolicySettings) -> None:
+        self.policy = policy
+
+    async def get(self, guild_id: int) -> PolicySettings:
+        return self.policy
+
+
+def _moment(at: datetime) -> datetime:
+    """A message's time, aware (a naive timestamp is UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def _failure(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     text = text if len(text) <= 80 else text[:79] + "…"
@@ -136,17 +182,7 @@ class ReplayEngine:
             if progress is not None:
                 progress(len(batch))
 
-        warnings_by_author: dict[str, list[datetime]] = defaultdict(list)
-        rows: list[ReplayRow] = []
-        decided: list[_Scored] = []
-        for item in scored:
-            try:
-                rows.append(self._decide(item, warnings_by_author))
-                decided.append(item)
-            except Exception as exc:
-                line = item.message.line
-                log.debug("replay line %d could not be decided", line, exc_info=True)
-                failed.append(LineError(line, f"could not be decided ({_failure(exc)}): skipped"))
+        rows, decided = asyncio.run(self._decide_all(scored, failed))
         if self.evidence:
             rows = self._explain(rows, decided)
         elapsed = time.perf_counter() - started
@@ -204,33 +240,67 @@ class ReplayEngine:
             raise first_error
         return out
 
-    def _decide(self, item: _Scored, warnings_by_author: dict[str, list[datetime]]) -> ReplayRow:
-        message = item.message
-        now = message.timestamp or REPLAY_EPOCH + timedelta(minutes=item.index)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=UTC)
-        # A plain-text thread has no authors: each line is its own author, so nothing escalates.
-        author_key = message.author if message.author is not None else f"line-{message.line}"
-        history = AuthorHistory(warnings=list(warnings_by_author[author_key]))
-        decision = evaluate(
-            item.scores,
-            self.policy,
-            history=history,
-            now=now,
-            addressed=item.prepared.addressed,
-            channel_id=channel_id(message.channel),
+    async def _decide_all(
+        self, scored: Sequence[_Scored], failed: list[LineError]
+    ) -> tuple[list[ReplayRow], list[_Scored]]:
+        """Every scored message through the use case's decision, in thread order, on a fresh store."""
+        database = _InlineDatabase(":memory:")
+        cases = CaseRepository(database)
+        use_case = ModerateMessage(
+            database=database,
+            policies=_FixedPolicy(self.policy),
+            scores=ScoreRepository(database),
+            cases=cases,
+            decisions=DecisionRepository(database, cases=cases),
+            scorer=lambda: self.backend,
+            model_version=lambda: self.backend.model_version,
+            backend=lambda: self.backend.name,
+            ports=Ports(now=lambda message: message.created_at),
+            evidence=False,  # explained afterwards, pooled
         )
-        if decision.action in (Action.WARN, Action.TIMEOUT) and not decision.dry_run:
-            warnings_by_author[author_key].append(now)
-        return ReplayRow(
-            line=message.line,
-            author=message.author,
-            channel=message.channel,
-            content=message.content,
-            scores=item.scores,
-            decision=decision,
-            at=now,
-        )
+        authors: dict[str, int] = {}
+        rows: list[ReplayRow] = []
+        decided: list[_Scored] = []
+        try:
+            for item in scored:
+                message = item.message
+                # A plain-text thread has no authors: each line is its own author, so nothing escalates.
+                author_key = message.author if message.author is not None else f"line-{message.line}"
+                at = _moment(message.timestamp or REPLAY_EPOCH + timedelta(minutes=item.index))
+                incoming = MessageInput(
+                    guild_id=RUN_GUILD_ID,
+                    channel_id=channel_id(message.channel) or 0,
+                    policy_channel_id=channel_id(message.channel),
+                    message_id=message.line,
+                    author_id=authors.setdefault(author_key, len(authors) + 1),
+                    content=message.content,
+                    created_at=at,
+                )
+                try:
+                    await database.run(cases.expire_due, at)
+                    outcome = await use_case.decide(
+                        incoming, Assessment(item.prepared, item.chunk_scores), self.policy
+                    )
+                except Exception as exc:
+                    log.debug("replay line %d could not be decided", message.line, exc_info=True)
+                    failed.append(LineError(message.line, f"could not be decided ({_failure(exc)}): skipped"))
+                    continue
+                rows.append(
+                    ReplayRow(
+                        line=message.line,
+                        author=message.author,
+                        channel=message.channel,
+                        content=message.content,
+                        scores=outcome.scores,
+                        decision=outcome.decision,
+                        at=at,
+                    )
+                )
+                decided.append(item)
+        finally:
+            await use_case.close()
+            await asyncio.to_thread(database.close)
+        return rows, decided
 
     def _explain(self, rows: list[ReplayRow], items: list[_Scored]) -> list[ReplayRow]:
         """``rows`` with the evidence of every acted-on one (``items``: their scored messages)."""

@@ -1,9 +1,11 @@
 """Record a replay in a Warden database as the bot would have: scores, decisions, cases, queue entries.
 
-Each replayed message is stored through :class:`bot.storage.decisions.DecisionRepository`, with the
-drafts the scoring cog builds (:mod:`bot.moderation.decision_records`): its score row, the automatic case
-of a ``warn``/``delete``/``timeout`` and the queue entry of a ``queue``/``delete``/``timeout``, at the
-message's own time, so ``warden report`` and ``warden tune`` read a past thread like a server's history.
+The replay decided every message through the moderation use case on a store of its own (so a file
+that already holds a run does not change the decisions); this stores each decision in the Warden
+database with the use case's own recording step (:func:`bot.moderation.use_case.record_decision`): its
+score row, the automatic case of a ``warn``/``delete``/``timeout`` and the queue entry of a
+``queue``/``delete``/``timeout``, at the message's own time, so ``warden report`` and ``warden tune``
+read a past thread like a server's history.
 Timeouts end on their own: before each message, the cases due by its time expire (the bot's scheduler).
 
 A thread has no Discord ids, so they are made up, the same way every time: a message's id is a
@@ -18,9 +20,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.events import DecisionEvent
-from bot.explain.occlusion import evidence_dicts
-from bot.moderation.decision_records import case_draft, queue_draft
+from bot.moderation.message import MessageInput
+from bot.moderation.use_case import decision_event, record_decision
 from bot.policy.settings import PolicySettings
 from bot.replay.engine import ReplayResult, ReplayRow, channel_id
 from bot.storage.cases import CaseRepository
@@ -84,35 +85,33 @@ def record_replay(
     with database.transaction():
         for row in sorted(result.rows, key=lambda row: (row.at, row.line)):
             cases.expire_due(row.at)
-            ids = {
-                "guild_id": guild_id,
-                "channel_id": _channel_id(row),
-                "message_id": message_id(row, tag),
-                "author_id": _author_id(row),
-            }
-            event = DecisionEvent(
-                **ids,
-                jump_url="",
-                scores=row.scores.as_dict(),
-                decision=row.decision.to_payload(),
-                model_version=result.model_version,
-                backend=result.backend,
-                dry_run=row.decision.dry_run,
+            message = MessageInput(
+                guild_id=guild_id,
+                channel_id=_channel_id(row),
+                policy_channel_id=channel_id(row.channel),
+                message_id=message_id(row, tag),
+                author_id=_author_id(row),
                 content=row.content,
-                evidence=evidence_dicts(row.evidence),
+                created_at=row.at,
             )
-            recorded = decisions.record(
-                **ids,
-                scores=row.scores,
-                decision=row.decision,
+            event = decision_event(
+                message,
+                row.scores,
+                row.decision,
+                row.evidence,
                 model_version=result.model_version,
                 backend=result.backend,
-                created_at=row.at,
-                text=row.content,
-                settings=policy,
+            )
+            recorded = record_decision(
+                decisions,
+                event,
+                message,
+                row.scores,
+                row.decision,
+                policy,
                 now=row.at,
-                case=case_draft(event),
-                queue=queue_draft(event),
+                opens_case=True,
+                opens_entry=True,
             )
             opened_cases += recorded.case is not None
             opened_entries += recorded.queue_created

@@ -1,8 +1,10 @@
 """Score prepared messages: every chunk is scored and the per-label max is the message's score.
 
-Used by the replay (synchronous, many messages' chunks batched into few backend calls) and by the bot
-(asynchronous, through the :class:`~bot.scoring.batcher.MicroBatcher`, or the
-:class:`~bot.scoring.front.TieredFront` whose lexical tier answers when the full model is busy).
+Used by the replay (synchronous, many messages' chunks batched into few backend calls; its decisions
+then go through :meth:`bot.moderation.use_case.ModerateMessage.decide`). The bot's use case scores one
+message at a time through the scorer front instead (:func:`bot.scoring.front.score_chunks`: the
+:class:`~bot.scoring.front.TieredFront`, whose lexical tier answers when the full model is busy);
+:meth:`ScoringService.ascore_prepared` is the same for callers holding a backend, batcher or front.
 """
 
 from __future__ import annotations

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.policy.engine import as_utc
-
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+from bot.policy.engine import LATEST, as_utc
 
 
 def utcnow() -> datetime:
@@ -16,9 +14,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def after(moment: datetime, delta: timedelta) -> datetime:
+    """``delta`` after ``moment``, clamped to the last moment of the calendar instead of overflowing."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST
+
+
 def to_db_time(moment: datetime) -> str:
     """``moment`` as fixed-width ISO 8601 UTC text (naive datetimes are taken to be UTC)."""
-    return as_utc(moment).strftime(_FORMAT)
+    # isoformat, not strftime: strftime's %Y does not pad years before 1000 to four digits
+    return as_utc(moment).isoformat(timespec="microseconds")
 
 
 def maybe_db_time(moment: datetime | None) -> str | None:

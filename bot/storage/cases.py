@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.policy.engine import AuthorHistory
 from bot.policy.settings import MAX_ESCALATION_HOURS
-from bot.storage._common import flag, from_db_time, maybe_db_time, need_time, rows, to_db_time, utcnow
+from bot.storage._common import after, flag, from_db_time, maybe_db_time, need_time, rows, to_db_time, utcnow
 from bot.storage.database import Database
 from bot.storage.errors import ConflictError, NotFoundError, StateError
 
@@ -140,7 +140,7 @@ class CaseRepository:
         kind = CaseType(type)
         created = created_at or utcnow()
         if duration is not None:
-            expires_at = created + duration
+            expires_at = after(created, duration)
         with self._database.transaction():
             try:
                 # a savepoint: a refused case rolls back its number too, and the caller's transaction

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.events import DecisionEvent
+from bot.moderation.message import PendingRescore
 from bot.scoring.front import TieredFront
 from tests.e2e.conftest import CLEAN, INSULT, INSULT_3, World
 from tests.e2e.test_bursts import errors_logged, send_at_once
@@ -120,9 +121,9 @@ async def test_a_waiting_re_score_is_dropped_once_the_full_model_decided_the_mes
     # discord.py drops an unloaded extension's modules from sys.modules, so a class imported at the top of
     # this file may belong to an earlier bot's copy: use the module this bot loaded.
     loaded = importlib.import_module("cogs.scoring.cog")
-    PendingRescore = loaded.PendingRescore
     cog = world.bot.get_cog("ScoringCog")
     assert isinstance(cog, loaded.ScoringCog)
+    moderation = cog.moderation  # the use case the cog adapts: the re-score queue lives there
     before = datetime.now(UTC)
     message = await world.alice.send(world.news, CLEAN)  # decided by the full model (the front is idle)
     after = datetime.now(UTC)
@@ -130,13 +131,13 @@ async def test_a_waiting_re_score_is_dropped_once_the_full_model_decided_the_mes
     assert record is not None and not record.degraded
 
     def waiting(since: datetime, *, degraded: bool, message_id: int = message.id) -> PendingRescore:
-        return PendingRescore(SimpleNamespace(id=message_id), degraded=degraded, queued_at=since)  # type: ignore[arg-type]
+        return PendingRescore(SimpleNamespace(message_id=message_id), degraded=degraded, queued_at=since)  # type: ignore[arg-type]
 
     # queued before the full model decided it (e.g. then edited): moot
-    assert not await cog._still_waiting(waiting(before, degraded=False))
-    assert not await cog._still_waiting(waiting(before, degraded=True))
+    assert not await moderation.still_waiting(waiting(before, degraded=False))
+    assert not await moderation.still_waiting(waiting(before, degraded=True))
     # an edit deferred after that decision: its new text still needs the full model
-    assert await cog._still_waiting(waiting(after, degraded=False))
+    assert await moderation.still_waiting(waiting(after, degraded=False))
     # nothing stored: a deferred message waits, a degraded one whose row was erased (forget) does not
-    assert await cog._still_waiting(waiting(after, degraded=False, message_id=1))
-    assert not await cog._still_waiting(waiting(after, degraded=True, message_id=1))
+    assert await moderation.still_waiting(waiting(after, degraded=False, message_id=1))
+    assert not await moderation.still_waiting(waiting(after, degraded=True, message_id=1))
