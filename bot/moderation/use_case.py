@@ -51,11 +51,11 @@ from bot.scoring.base import Scores, ScoringError
 from bot.scoring.batcher import Overloaded
 from bot.scoring.front import room_check, score_chunks, wait_for_progress
 from bot.scoring.rescore import RescoreQueue
+from bot.service_protocols import CaseStore, DecisionRecorder, ScoreStore
 from bot.services import ScoringMetrics
-from bot.storage.cases import DEFAULT_LOOKBACK, CaseRepository
+from bot.storage.cases import DEFAULT_LOOKBACK
 from bot.storage.database import Database
-from bot.storage.decisions import DecisionRepository, RecordedDecision
-from bot.storage.scores import ScoreRepository
+from bot.storage.decisions import RecordedDecision
 
 __all__ = ["ModerateMessage", "PolicySource", "channel_in_scope", "decision_event", "record_decision"]
 
@@ -130,7 +130,7 @@ def decision_event(
 
 
 def record_decision(
-    decisions: DecisionRepository,
+    decisions: DecisionRecorder,
     event: DecisionEvent,
     message: MessageInput,
     scores: Scores,
@@ -176,9 +176,9 @@ class ModerateMessage:
         *,
         database: Database,
         policies: PolicySource,
-        scores: ScoreRepository,
-        cases: CaseRepository,
-        decisions: DecisionRepository,
+        scores: ScoreStore,
+        cases: CaseStore,
+        decisions: DecisionRecorder,
         scorer: Callable[[], object],
         model_version: Callable[[], str],
         backend: Callable[[], str],
