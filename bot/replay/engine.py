@@ -31,7 +31,7 @@ from bot.replay.reader import LineError, ThreadMessage
 from bot.scoring.base import ScorerBackend, Scores
 from bot.scoring.service import ScoringService
 from bot.storage.cases import CaseRepository
-from bot.storage.database import Database
+from bot.storage.database import SQLiteDatabase
 from bot.storage.decisions import DecisionRepository
 from bot.storage.scores import ScoreRepository
 
@@ -119,7 +119,7 @@ class _Scored:
         return self.pending.prepared
 
 
-class _InlineDatabase(Database):
+class _InlineDatabase(SQLiteDatabase):
     """The run's own store. The replay decides one message at a time with nothing else on its event
     loop, so a store call runs right there instead of hopping to the database thread and back."""
 
