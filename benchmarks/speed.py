@@ -11,7 +11,7 @@ Measured in one run, on ``--cores`` cores (default 2; pinned with sched_setaffin
 * **plain-torch MiniLM**: Warden's tier-2 model on torch alone (bfloat16 where the CPU has it natively),
   every text through it, calls of 32;
 * **replay**: ``ReplayEngine`` as ``warden replay --no-evidence`` runs it (prepare, cascade, policy);
-* **front**: the bot's ``TieredFront`` (as ``bot.client`` builds it) with prepare off the loop, as the
+* **front**: the bot's ``TieredFront`` (as ``create_bot`` builds it) with prepare off the loop, as the
   scoring cog does: saturation (a closed loop of 128 callers), then p50/p99 from arrival to result under
   open-loop offered loads (shares of saturation), then a **burst** of 10x saturation for 10 s with
   degraded answers re-scored by the full model through a ``RescoreQueue`` (as the cog does);
@@ -177,7 +177,7 @@ async def _front(backend, args) -> dict:
     from bot.scoring.front import ChunkScores, TieredFront
     from bot.scoring.rescore import RescoreQueue
 
-    front = TieredFront(backend, max_batch=64, max_wait_ms=10)  # as bot.client builds it
+    front = TieredFront(backend, max_batch=64, max_wait_ms=10)  # as bot.discord_adapter.factory builds it
     await front.start()
     pool = mix(args.burst_pool, seed=23)
     cursor = iter(range(10**9))
