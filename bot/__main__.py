@@ -34,11 +34,9 @@ def _fail(message: str, status: int) -> int:
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.logs import BOT_FORMAT, configure_logging
+
+    configure_logging(level, fmt=BOT_FORMAT, stream=sys.stderr)  # facts given as extra= are printed
     # discord.py's gateway chatter stays at INFO even when Warden logs at DEBUG.
     logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from bot.logs import CLI_FORMAT, configure_logging
+
 app = typer.Typer(
     name="warden",
     help="Warden: moderation for news-discussion communities. Replay a thread offline, manage sources.",
@@ -21,10 +23,7 @@ def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG level to stderr.")] = False,
 ) -> None:
     """Warden's command line."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(logging.DEBUG if verbose else logging.WARNING, fmt=CLI_FORMAT)
 
 
 def _register_subcommands() -> None:
