@@ -96,3 +96,24 @@ def test_processes_opening_a_new_schema_at_once_migrate_it_once(pg_url: str) -> 
         process.join(timeout=120)
     assert [process.exitcode for process in processes] == [0, 0, 0, 0]
     assert sorted(results.get(timeout=5) for _ in processes) == [supported_version()] * 4
+
+
+@pytest.mark.postgres
+def test_a_settings_write_in_one_process_drops_the_cached_policy_in_another(pg_url: str) -> None:
+    import threading
+
+    from bot.storage import SettingsRepository
+
+    writer_db, reader_db = Database(pg_url), Database(pg_url)  # two pools, two listeners: two processes
+    try:
+        writer, reader = SettingsRepository(writer_db), SettingsRepository(reader_db)
+        assert reader.effective(1).dry_run is False  # cached
+        heard = threading.Event()
+        reader_db.listen("settings", lambda payload: heard.set() if payload == "1" else None)
+        writer.set_key(1, "dry_run", True)
+        assert heard.wait(timeout=30), "no notice arrived"
+        assert reader.effective(1).dry_run is True
+        assert reader.effective(2).dry_run is False
+    finally:
+        writer_db.close()
+        reader_db.close()
