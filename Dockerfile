@@ -17,7 +17,8 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY config ./config
-RUN pip install .
+# the postgres extra (psycopg 3 and its pool): WARDEN_DATABASE_URL works in the image too
+RUN pip install '.[postgres]'
 
 RUN useradd --create-home --uid 10001 warden && mkdir -p /data && chown warden /data
 USER warden
