@@ -10,7 +10,9 @@ says what happened:
    act Discord refuses is recorded (``action_error``) and its case ended, so it is not "in effect";
 4. **modlog**: post the case in the server's modlog channel;
 5. **schedule the expiry** (timeouts): a timer ends the case when it runs out; timers are
-   rescheduled from the database on start (:meth:`InfractionService.reschedule`).
+   rescheduled from the database on start, once the bot is ready and knows its servers
+   (:meth:`InfractionService.reschedule`, called by the warnings cog), so a case already past due
+   is expired with its modlog post.
 
 The Discord side is a small :class:`ModerationActions` protocol the Discord adapter implements; this
 module never imports discord.py. Texts are truncated here and escaped by the implementation that

@@ -10,6 +10,8 @@ this cog switches that on for the servers where the ``warnings`` feature is on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -76,6 +78,7 @@ class WarningsCog(WardenCog, name="Warnings"):
         super().__init__(bot)
         self.posts = PostRepository(self.services.database)
         """Modlog posts quoting members, for ``/warden forget``."""
+        self._rearming: asyncio.Task[None] | None = None
 
     @property
     def service(self) -> Infractions:
@@ -91,12 +94,27 @@ class WarningsCog(WardenCog, name="Warnings"):
         return ForgetResult(redactions=[redacted])
 
     async def cog_load(self) -> None:
-        """Re-arm the expiry timers stored in the database."""
-        await self.service.reschedule()
+        """Re-arm the expiry timers stored in the database once the bot is ready (see
+        :meth:`_rearm_when_ready`)."""
+        self._rearming = asyncio.create_task(self._rearm_when_ready(), name="warden-expiry-rearm")
+
+    async def _rearm_when_ready(self) -> None:
+        """Once, when the bot is ready: a case already past due is expired at once, and only a ready
+        bot knows its server, so its modlog post is made (the cog loads before the gateway connects)."""
+        try:
+            await self.bot.wait_until_ready()
+            await self.service.reschedule()
+        except Exception:
+            log.exception("re-arming the stored case expiries failed")
 
     async def cog_unload(self) -> None:
         """Stop the expiry timers (the database keeps them for the next start); unloaded, the cog no
         longer carries out the policy's decisions (it is no longer among the bot's cogs)."""
+        rearming = self._rearming
+        if rearming is not None and not rearming.done():
+            rearming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rearming
         await self.service.scheduler.aclose()
 
     # ------------------------------------------------------------------ commands

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import discord
 
 from bot.errors import CaseNotFoundError, HierarchyError
+from bot.storage.cases import CaseType
 from tests.e2e.conftest import INSULT, INSULT_2, INSULT_3, World, expect_error
 
 
@@ -67,6 +70,49 @@ async def test_expiries_are_rescheduled_on_start(world: World) -> None:
 
     (case,) = await world.cases(world.alice)
     assert not case.active
+    await fresh.close_services()
+
+
+async def test_a_case_past_due_at_start_is_expired_with_its_modlog_post(world: World) -> None:
+    from bot.discord_adapter.factory import create_bot
+
+    # a timeout that ended while no process ran (stored as the stopped process left it)
+    services = world.bot.services
+    stored = await world.database.run(
+        lambda: services.cases.create(
+            guild_id=world.guild.id,
+            user_id=world.alice.id,
+            type=CaseType.TIMEOUT,
+            reason="cool off",
+            moderator_id=world.moderator.id,
+            created_at=datetime.now(UTC) - timedelta(minutes=10),
+            duration=timedelta(minutes=5),
+        )
+    )
+    assert stored.active
+    await services.infractions.scheduler.aclose()
+    posted = len(world.modlog())
+
+    # the next process expires it at start, once it knows the server: the modlog says so
+    fresh = create_bot(services.settings, database=services.database, scorer=services.scorer)
+    rescheduled_when: list[tuple[bool, bool]] = []  # (bot ready, server known) when the timers were armed
+    rearm = fresh.services.infractions.reschedule
+
+    async def watched_rearm() -> int:
+        rescheduled_when.append((fresh.is_ready(), fresh.get_guild(world.guild.id) is not None))
+        return await rearm()
+
+    fresh.services.infractions.reschedule = watched_rearm  # type: ignore[method-assign]
+    await world.env.restart_bot(fresh)
+    await world.env.settle()
+
+    # armed once, after READY: not while the cogs load, when no server is known yet (a production
+    # gateway connects seconds later, so an expiry run then could not post to the modlog)
+    assert rescheduled_when == [(True, True)]
+    (case,) = await world.cases(world.alice)
+    assert not case.active
+    (expired,) = world.modlog()[posted:]
+    assert "expired" in expired.embeds[0].title and f"#{case.case_number}" in expired.embeds[0].title
     await fresh.close_services()
 
 
