@@ -52,6 +52,8 @@ def measure(build, msgs: list[str], args) -> dict:
     """Load a backend (``build()``), then score ``msgs`` batched and one at a time; the figures."""
     import numpy as np
 
+    from bot.percentiles import percentile
+
     t0 = time.perf_counter()
     backend = build()
     backend.score(["warm up the encoder"])  # first call loads MiniLM
@@ -76,15 +78,15 @@ def measure(build, msgs: list[str], args) -> dict:
         "model_version": backend.model_version,
         "cores": args.threads,
         "messages": len(msgs),
-        "words_per_message_median": float(np.median(words)),
-        "words_per_message_p90": float(np.percentile(words, 90)),
+        "words_per_message_median": percentile(words, 50),
+        "words_per_message_p90": float(percentile(words, 90)),
         "batch_size": args.batch,
         "batched_msgs_per_s": round(batched, 1),
-        "batch_latency_p50_ms": round(float(np.percentile(lat, 50)) * 1000, 1),
-        "batch_latency_p99_ms": round(float(np.percentile(lat, 99)) * 1000, 1),
+        "batch_latency_p50_ms": round(float(percentile(lat, 50)) * 1000, 1),
+        "batch_latency_p99_ms": round(float(percentile(lat, 99)) * 1000, 1),
         "single_msgs_per_s": round(single, 1),
-        "single_latency_p50_ms": round(float(np.percentile(single_lat, 50)) * 1000, 2),
-        "single_latency_p99_ms": round(float(np.percentile(single_lat, 99)) * 1000, 2),
+        "single_latency_p50_ms": round(float(percentile(single_lat, 50)) * 1000, 2),
+        "single_latency_p99_ms": round(float(percentile(single_lat, 99)) * 1000, 2),
         "tier2_share": round(float(np.mean(tier2)), 3),
         "load_and_first_call_s": round(load_s, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -17,11 +17,11 @@ import argparse
 import asyncio
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
+from bot.percentiles import percentile
 from bot.pipeline import prepare
 from bot.policy import load_default_policy
 from bot.replay.engine import ReplayEngine
@@ -103,8 +103,8 @@ async def _offered_load(texts: list[str], rate: float, seconds: float) -> dict[s
     return {
         "offered_per_s": rate,
         "achieved_per_s": len(latencies) / elapsed,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
-        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan"),
+        "p50_ms": 1000 * percentile(latencies, 50) if latencies else float("nan"),
+        "p99_ms": 1000 * percentile(latencies, 99) if latencies else float("nan"),
         "overloaded": overloaded,
     }
 

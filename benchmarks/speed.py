@@ -72,10 +72,10 @@ def pin(cores: int) -> None:
 
 
 def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q / 100 * (len(values) - 1) + 0.5))]
+    """:func:`bot.percentiles.percentile` (the bot's one definition); NaN for no values."""
+    from bot.percentiles import percentile as shared
+
+    return shared(values, q) if values else float("nan")
 
 
 def peak_rss_mb() -> float:

@@ -7,7 +7,6 @@ No discord.py here: the composition root that fills these in is :mod:`bot.discor
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 
+from bot.percentiles import percentile
 from bot.scoring.base import Scores
 from bot.service_protocols import (
     CaseStore,
@@ -105,14 +105,9 @@ class ScoringMetrics:
             self.latencies_ms.popleft()
 
     def percentile(self, q: float) -> float | None:
-        """The ``q``-th percentile (1-99) of recent latencies in ms; ``None`` before the first message."""
-        values = sorted(self.latencies_ms)
-        if not values:
-            return None
-        if len(values) == 1:
-            return values[0]
-        cuts = statistics.quantiles(values, n=100, method="inclusive")
-        return cuts[min(98, max(0, round(q) - 1))]
+        """The ``q``-th percentile (0-100, :func:`bot.percentiles.percentile`) of recent latencies in ms;
+        ``None`` before the first message."""
+        return percentile(self.latencies_ms, q) if self.latencies_ms else None
 
 
 # --------------------------------------------------------------------------- services

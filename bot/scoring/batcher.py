@@ -42,6 +42,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from bot.percentiles import percentiles
 from bot.scoring.base import ScoringError
 from bot.scoring.cost import ArrivalRate, BatchCost
 
@@ -273,20 +274,17 @@ class MicroBatcher(Generic[T]):
         return self._task is not None and not self._task.done()
 
     def latency_percentiles(self) -> dict[str, float]:
-        """p50/p90/p99 (and max) of enqueue->result, in milliseconds, over the recent window."""
+        """p50/p90/p99 (:func:`bot.percentiles.percentile`) and max of enqueue->result, in milliseconds,
+        over the recent window (all 0 before the first text)."""
         if not self._latencies:
             return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "count": 0.0}
-        ordered = sorted(self._latencies)
-
-        def pick(q: float) -> float:
-            return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
+        p50, p90, p99, top = percentiles(self._latencies, (50, 90, 99, 100))
         return {
-            "p50": pick(0.50),
-            "p90": pick(0.90),
-            "p99": pick(0.99),
-            "max": ordered[-1] * 1000,
-            "count": float(len(ordered)),
+            "p50": p50 * 1000,
+            "p90": p90 * 1000,
+            "p99": p99 * 1000,
+            "max": top * 1000,
+            "count": float(len(self._latencies)),
         }
 
     # --- admission -------------------------------------------------------------------------------------
