@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.scoring.base import LABELS
 from bot.scoring.embedded.textprep import clean_text
 from training import templates
+from training.seed import SEED
 
 csv.field_size_limit(10**8)
 
@@ -276,7 +277,7 @@ def goemotions(root: Path, limit: int, seed: int) -> Iterator:
 
 
 def build(
-    root: Path = DATA, seed: int = 13, goemotions_limit: int = 20000
+    root: Path = DATA, seed: int = SEED, goemotions_limit: int = 20000
 ) -> list[tuple[str, list[int], str]]:
     rows = []
     rows += list(davidson(root))

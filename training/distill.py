@@ -3,7 +3,7 @@
 Warden never imports TensorFlow: the teacher runs once, offline, in its own virtualenv (/work/tfenv; install
 commands in training/README.md), and its scores are stored by text hash in training/teacher/tox_block.csv.gz.
 
-    # a. Warden's venv: every unique training text (training.data.build(seed=13) minus eval overlap)
+    # a. Warden's venv: every unique training text (training.data.build(seed=SEED) minus eval overlap)
     nice -n 10 .venv/bin/python -m training.distill dump /tmp/warden_train_texts.jsonl
     # b. TensorFlow venv, one TF thread: score them, write training/teacher/tox_block.csv.gz
     nice -n 15 /work/tfenv/bin/python -m training.distill score /tmp/warden_train_texts.jsonl
@@ -50,10 +50,12 @@ def load_teacher(path: str | Path | None = None) -> dict[str, np.ndarray]:
 
 
 def training_rows() -> list[tuple[str, list[int], str]]:
-    """The rows training.train uses (seed 13), eval overlap dropped. Needs Warden's venv."""
-    from training import data, train
+    """The rows training.train uses (the one seed), eval overlap dropped. Needs Warden's venv."""
+    from training import data
+    from training.eval_overlap import eval_texts
+    from training.seed import SEED
 
-    return data.drop_eval_overlap(data.build(seed=13), train.eval_texts())
+    return data.drop_eval_overlap(data.build(seed=SEED), eval_texts())
 
 
 def dump(out: Path) -> int:

@@ -62,7 +62,7 @@ def log(msg: str) -> None:
 def training_rows(tiny: bool = False) -> list[tuple[str, list[float], str]]:
     """Every training row (text, six targets, -1 = masked, source): de-duplicated, eval overlap dropped."""
     from training import negatives_v2, sources_v2
-    from training.train import eval_texts
+    from training.eval_overlap import eval_texts
 
     rows = [(t, [float(v) for v in vec], s) for t, vec, s in build(DATA, SEED)]
     rows += sources_v2.build_extra(DATA)

@@ -10,10 +10,8 @@ Eval sets (/work/shared/data/eval) are read only to DROP training rows whose tex
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
-import os
 import platform
 import sys
 import time
@@ -26,11 +24,12 @@ from sklearn.metrics import f1_score, roc_auc_score
 
 from bot.scoring.base import LABELS
 from bot.scoring.embedded.lexical import LexicalFeatures
+from training.distill import TEACHER, load_teacher, text_sha1
+from training.eval_overlap import eval_texts
+from training.seed import SEED
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "bot/scoring/embedded/artifacts_1_1"
-EVAL = Path(os.environ.get("WARDEN_DATA", ROOT.parent / "shared/data")) / "eval"
-SEED = 13
 ALPHA = 1.0  # scale of the (unit-norm) sentence embedding beside the (unit-norm) TF-IDF row
 C_LEX = 4.0
 C_FULL_GRID = (1.0, 2.0, 4.0)  # tier 2 C per label, chosen by validation AUC
@@ -70,24 +69,6 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def eval_texts() -> set[str]:
-    """Texts of every held-out set, lower-cased: only used to drop overlapping training rows."""
-    out: set[str] = set()
-    if not EVAL.exists():
-        return out
-    specs = [
-        ("conversationai_bias/toxicity_nonfuzzed_testset.csv", "comment"),
-        ("conversationai_bias/toxicity_fuzzed_testset.csv", "comment"),
-        ("conversationai_bias/bias_madlibs_77k.csv", "Text"),
-        ("hatecheck/test_suite_cases.csv", "test_case"),
-        ("toxigen_seeds/toxigen_prompt_sentences.csv", "text"),
-    ]
-    for rel, col in specs:
-        with (EVAL / rel).open(encoding="utf-8") as fh:
-            out |= {r[col].strip().lower() for r in csv.DictReader(fh)}
-    return out
-
-
 def fit_lr(x, y, w, c: float) -> LogisticRegression:
     model = LogisticRegression(C=c, solver="lbfgs", max_iter=400, tol=1e-5)
     model.fit(x, y, sample_weight=w)
@@ -111,8 +92,6 @@ def teacher_fill(
 
     ``teacher`` maps the SHA-1 of a text to its six probabilities (default: the committed teacher file).
     """
-    from training.distill import TEACHER, load_teacher, text_sha1
-
     fit = labels.copy()
     filled = np.zeros(labels.shape, bool)
     if teacher is None:
