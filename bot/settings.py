@@ -16,6 +16,8 @@ in ``bot.policy`` with its defaults in ``config/`` and overrides in SQLite.
 | ``WARDEN_DETOXIFY_CONFIG``   | unset        | local transformers config folder for offline detoxify      |
 | ``WARDEN_LOG_LEVEL``         | ``INFO``     | DEBUG, INFO, WARNING, ERROR                                |
 | ``WARDEN_TEST_GUILD_ID``     | unset        | sync slash commands to this guild only (instant)            |
+| ``WARDEN_SHARD_COUNT``       | unset        | shards of the whole deployment (with ``WARDEN_SHARD_IDS``)  |
+| ``WARDEN_SHARD_IDS``         | unset        | this process's shards, e.g. ``0,1`` (each in 0..count-1)    |
 | ``WARDEN_CONFIG``            | unset        | a policy TOML replacing the shipped default policy         |
 | ``WARDEN_EXTRA_COGS``        | unset        | comma-separated module paths of deployment cogs to load    |
 | ``WARDEN_CONTEXT_CONFIG``    | unset        | a TOML file whose ``[context]`` table is ``context``       |
@@ -25,6 +27,10 @@ in ``bot.policy`` with its defaults in ``config/`` and overrides in SQLite.
 :meth:`Settings.from_env` reads them through two settings sources: :class:`EnvironSource` (one variable
 a field) and :class:`ContextSource` (the ``context`` section: the file, then the switches). Built
 directly (``Settings(discord_token=...)``, as tests do) the settings read nothing from the environment.
+
+``WARDEN_SHARD_COUNT`` and ``WARDEN_SHARD_IDS`` go together (both or neither): set, the process runs a
+``discord.AutoShardedBot`` over those shards and does its own chores (expiries, feeds) only for the
+servers on them (:mod:`bot.sharding`, :attr:`Settings.shards`); unset, one plain client owns everything.
 
 No discord.py import here: the settings are plain data.
 """
@@ -36,7 +42,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -47,6 +53,7 @@ from pydantic_settings import (
 )
 
 from bot.context_settings import PROVIDERS, ContextConfigError, ContextSettings, load_context_file
+from bot.sharding import SINGLE_PROCESS, ShardScope
 
 ENV_CONTEXT_CONFIG = "WARDEN_CONTEXT_CONFIG"
 ENV_CONTEXT_PROVIDERS = "WARDEN_CONTEXT_PROVIDERS"
@@ -98,6 +105,12 @@ class Settings(BaseSettings):
     detoxify_config: Path | None = Field(None, alias="WARDEN_DETOXIFY_CONFIG")
     log_level: str = Field("INFO", alias="WARDEN_LOG_LEVEL")
     test_guild_id: int | None = Field(None, gt=0, alias="WARDEN_TEST_GUILD_ID")
+    shard_count: int | None = Field(
+        None, ge=1, alias="WARDEN_SHARD_COUNT", description="Shards of the whole deployment."
+    )
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        None, alias="WARDEN_SHARD_IDS", description="The shards this process runs, e.g. 0,1."
+    )
     config_path: Path | None = Field(None, alias="WARDEN_CONFIG")
     extra_cogs: Annotated[tuple[str, ...], NoDecode] = Field((), alias="WARDEN_EXTRA_COGS")
     context: ContextSettings = Field(default_factory=ContextSettings)
@@ -148,6 +161,44 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts or not all(part.isdigit() for part in parts):
+                raise ValueError(f"must be shard numbers separated by commas, e.g. 0,1 (got {value!r})")
+            return tuple(int(part) for part in parts)
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        count, ids = self.shard_count, self.shard_ids
+        if count is None and ids is None:
+            return self
+        if ids is None:
+            raise SettingsError("WARDEN_SHARD_IDS", "is not set (set it with WARDEN_SHARD_COUNT, or neither)")
+        if count is None:
+            raise SettingsError("WARDEN_SHARD_COUNT", "is not set (set it with WARDEN_SHARD_IDS, or neither)")
+        if not ids:
+            raise SettingsError("WARDEN_SHARD_IDS", "names no shard")
+        outside = sorted({shard for shard in ids if not 0 <= shard < count})
+        if outside:
+            raise SettingsError(
+                "WARDEN_SHARD_IDS",
+                f"{','.join(map(str, outside))} outside 0..{count - 1} (WARDEN_SHARD_COUNT is {count})",
+            )
+        if len(set(ids)) != len(ids):
+            raise SettingsError("WARDEN_SHARD_IDS", f"names a shard twice: {','.join(map(str, ids))}")
+        return self
+
+    @property
+    def shards(self) -> ShardScope:
+        """This process's share of the shards (:data:`~bot.sharding.SINGLE_PROCESS` when unsharded)."""
+        if self.shard_count is None or self.shard_ids is None:
+            return SINGLE_PROCESS
+        return ShardScope(count=self.shard_count, ids=tuple(self.shard_ids), sharded=True)
+
     @field_validator("config_path")
     @classmethod
     def _config_exists(cls, value: Path | None) -> Path | None:
@@ -175,6 +226,9 @@ class Settings(BaseSettings):
             return cls(**values)
         except ValidationError as exc:
             error = exc.errors()[0]
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, SettingsError):  # a check across variables names its own
+                raise SettingsError(cause.variable, cause.problem) from None
             variable = str(error["loc"][0]) if error["loc"] else "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
             raise SettingsError(ENV_NAMES.get(variable, variable), message) from None

@@ -29,9 +29,17 @@ from bot.discord_adapter.appeal import AppealButton
 from bot.discord_adapter.reporting import report_error
 from bot.events import DECISION_EVENT, DecisionEvent
 from bot.services import Services
+from bot.sharding import SINGLE_PROCESS, ShardScope
 from bot.storage.posts import PostRepository
 
-__all__ = ["ALWAYS_ON_COGS", "IN_FLIGHT_TIMEOUT_S", "WardenBot", "WardenTree", "default_intents"]
+__all__ = [
+    "ALWAYS_ON_COGS",
+    "IN_FLIGHT_TIMEOUT_S",
+    "ShardedWardenBot",
+    "WardenBot",
+    "WardenTree",
+    "default_intents",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +75,12 @@ def default_intents() -> discord.Intents:
 
 
 class WardenBot(commands.Bot):
-    """The Discord client. Build it with :func:`create_bot`."""
+    """The Discord client. Build it with :func:`create_bot`.
+
+    ``shards``: this process's share of a sharded deployment (:class:`~bot.sharding.ShardScope`); the
+    sharded client is :class:`ShardedWardenBot`, which passes it to discord.py. Only the process that
+    owns shard 0 (:attr:`ShardScope.primary <bot.sharding.ShardScope.primary>`) syncs the slash commands.
+    """
 
     services: Services
 
@@ -80,6 +93,8 @@ class WardenBot(commands.Bot):
         owned: Iterable[str] = (),
         scorer_factory: Callable[[], Awaitable[Any]] | None = None,
         context_factory: Callable[[], Awaitable[Any]] | None = None,
+        shards: ShardScope = SINGLE_PROCESS,
+        **client_options: Any,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -87,8 +102,11 @@ class WardenBot(commands.Bot):
             intents=default_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=WardenTree,
+            **client_options,
         )
         self.services = services
+        self.shard_scope = shards
+        """This process's share of the shards (every server when unsharded)."""
         self.cog_modules: list[str] = list(cogs) if cogs is not None else []
         self.sync_commands = sync_commands
         self._owned = set(owned)
@@ -152,8 +170,10 @@ class WardenBot(commands.Bot):
         for module in self.cog_modules:
             await self.load_extension(module)
             log.info("loaded cog %s", module)
-        if self.sync_commands:
+        if self.sync_commands and self.shard_scope.primary:
             await self.sync_app_commands()
+        elif self.sync_commands:
+            log.info("slash commands not synced here: the process that owns shard 0 syncs them")
 
     async def sync_app_commands(self) -> list[app_commands.AppCommand]:
         """Sync to the test guild when ``WARDEN_TEST_GUILD_ID`` is set (instant), globally otherwise."""
@@ -195,15 +215,26 @@ class WardenBot(commands.Bot):
             await asyncio.to_thread(services.database.close)
 
     async def on_ready(self) -> None:
-        """Log in one line who we are and how many servers we watch."""
+        """Log in one line who we are and how many servers we watch (on which shards)."""
         user = self.user
-        log.info("connected as %s (%s) in %d servers", user, user.id if user else "?", len(self.guilds))
+        log.info(
+            "connected as %s (%s) in %d servers (%s)",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            self.shard_scope.describe(),
+        )
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Listeners' unexpected errors: the traceback to the log, the bot keeps running."""
         log.error("unhandled error in listener %s", event_method, exc_info=sys.exc_info())
 
     # ------------------------------------------------------------------ helpers for cogs
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process does the chores of ``guild_id`` (re-armed expiries, feed polls): the
+        server is on one of its shards (:func:`bot.sharding.owns_guild`); always true unsharded."""
+        return self.shard_scope.owns(guild_id)
 
     async def cog_enabled(self, feature: str, guild_id: int | None) -> bool:
         """True unless ``feature`` is switched off in ``guild_id`` by its policy."""
@@ -235,6 +266,23 @@ class WardenBot(commands.Bot):
     def dispatch_decision(self, event: DecisionEvent) -> None:
         """Send a decision to every ``on_warden_decision`` listener (built-in cogs and plug-ins)."""
         self.dispatch(DECISION_EVENT, event)
+
+
+class ShardedWardenBot(WardenBot, commands.AutoShardedBot):
+    """:class:`WardenBot` over some of a deployment's shards (``WARDEN_SHARD_COUNT``,
+    ``WARDEN_SHARD_IDS``): one ``discord.AutoShardedBot`` connection per shard in this process, the
+    same cogs and services. Several such processes share one PostgreSQL database."""
+
+    def __init__(self, services: Services, *, shards: ShardScope, **options: Any) -> None:
+        if not shards.sharded:
+            raise ValueError("ShardedWardenBot needs a sharded ShardScope (use WardenBot otherwise)")
+        super().__init__(
+            services, shards=shards, shard_count=shards.count, shard_ids=list(shards.ids), **options
+        )
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """Log each shard as it becomes ready."""
+        log.info("shard %d of %d ready", shard_id, self.shard_scope.count)
 
 
 async def _aclose(resource: object, names: Sequence[str]) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.discord_adapter.client import WardenBot
+from bot.discord_adapter.client import ShardedWardenBot, WardenBot
 from bot.services import ContextFeature, ScorerFront, Services
 from bot.settings import BUILT_IN_COGS, Settings
 from bot.storage.database import Database
@@ -64,6 +64,11 @@ def create_bot(
     ``cogs``: extension modules to load (default: :data:`bot.settings.BUILT_IN_COGS`).
     ``extra_cogs``: deployment cogs by module path, loaded after ``cogs`` (default:
     ``settings.extra_cogs``).
+
+    With ``WARDEN_SHARD_COUNT``/``WARDEN_SHARD_IDS`` set (``settings.shards``) the bot is a
+    :class:`~bot.discord_adapter.client.ShardedWardenBot` over those shards, its infraction service
+    re-arms only the expiries of servers on them, and only the process owning shard 0 syncs the slash
+    commands; unset, a plain :class:`~bot.discord_adapter.client.WardenBot` owns every server.
     """
     owned: set[str] = set()
     if database is None:
@@ -76,13 +81,16 @@ def create_bot(
     context_factory = None if context is not None else _context_factory(services)
     if context_factory is not None:
         owned.add("context")
-    bot = WardenBot(
+    shards = settings.shards  # WARDEN_SHARD_COUNT/IDS: an AutoShardedBot over this process's shards
+    bot_class = ShardedWardenBot if shards.sharded else WardenBot
+    bot = bot_class(
         services,
         cogs=modules,
         sync_commands=sync_commands,
         owned=owned,
         scorer_factory=scorer_factory,
         context_factory=context_factory,
+        shards=shards,
     )
     services.infractions.actions_for = bot.moderation_actions
     services.infractions.acting_enabled = bot.acting_enabled
@@ -128,7 +136,7 @@ def build_services(
         cases=cases,
         queue=queue,
         decisions=DecisionRepository(database, scores, cases, queue),
-        infractions=InfractionService(database, cases),
+        infractions=InfractionService(database, cases, owns_guild=settings.shards.owns),
         scorer=scorer,
         session=session,
         context=context,

@@ -66,6 +66,10 @@ async def _acting_everywhere(guild_id: int) -> bool:
     return True
 
 
+def _every_guild(guild_id: int) -> bool:
+    return True
+
+
 class InfractionService(DecisionActing):
     """Apply, pardon, expire and appeal cases, in the fixed order of the module docstring."""
 
@@ -76,10 +80,14 @@ class InfractionService(DecisionActing):
         *,
         scheduler: ExpiryScheduler | None = None,
         clock: Callable[[], datetime] = utcnow,
+        owns_guild: Callable[[int], bool] | None = None,
     ) -> None:
         self.database = database
         self.cases = cases
         self.clock = clock
+        self.owns_guild: Callable[[int], bool] = owns_guild or _every_guild
+        """Whether this process re-arms a server's stored expiries (:meth:`reschedule`): with several
+        shard-owning processes, only the one whose shards hold the server (:mod:`bot.sharding`)."""
         self.scheduler = scheduler or ExpiryScheduler(clock)
         self.actions_for: ActionsProvider = lambda guild_id: None
         """Wired by the composition root: the :class:`ModerationActions` of a server (``None``: unknown)."""
@@ -330,12 +338,18 @@ class InfractionService(DecisionActing):
         return True
 
     async def reschedule(self) -> int:
-        """On start: re-arm the timer of every active case with an expiry (past ones run at once)."""
-        pending = await self.database.run(self.cases.active_expiring)
+        """On start: re-arm the timer of every active case with an expiry (past ones run at once) in the
+        servers this process owns (:attr:`owns_guild`); returns how many were armed."""
+        stored = await self.database.run(self.cases.active_expiring)
+        pending = [case for case in stored if self.owns_guild(case.guild_id)]
         for case in pending:
             self.schedule_expiry(case)
         if pending:
-            log.info("rescheduled %d case expiries", len(pending))
+            log.info(
+                "rescheduled %d case expiries",
+                len(pending),
+                extra={"other_shards": len(stored) - len(pending)},  # those of servers on other shards
+            )
         return len(pending)
 
     # ------------------------------------------------------------------ appeals

@@ -77,9 +77,15 @@ class FeedService:
         poll = await self._poll(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         return await self._ingest(feed_id, feed.guild_id, feed.added_by, poll)
 
-    async def poll_due_feeds(self) -> int:
-        """Poll every feed whose interval has passed (call this on a schedule). Returns entries stored."""
+    async def poll_due_feeds(self, owns: Callable[[int], bool] | None = None) -> int:
+        """Poll every feed whose interval has passed (call this on a schedule). Returns entries stored.
+
+        ``owns``: with several shard-owning processes, only the feeds of the servers this process owns
+        (:func:`bot.sharding.owns_guild`; the deployment's own feeds, ``guild_id`` 0, are on shard 0).
+        """
         due = [Feed.from_row(row) for row in await self._db(lambda lib: lib.due_feeds(self.clock()))]
+        if owns is not None:
+            due = [feed for feed in due if owns(feed.guild_id)]
         total = 0
         for feed in due:
             try:

@@ -298,6 +298,6 @@ class ContextService:
         """One conditional GET of a feed; entries stored."""
         return await self.feeds.poll_feed(feed_id)
 
-    async def poll_due_feeds(self) -> int:
-        """Poll every feed that is due; entries stored."""
-        return await self.feeds.poll_due_feeds()
+    async def poll_due_feeds(self, owns: Callable[[int], bool] | None = None) -> int:
+        """Poll every feed that is due (of the servers ``owns`` accepts, when given); entries stored."""
+        return await self.feeds.poll_due_feeds(owns)

@@ -102,8 +102,11 @@ class ContextCog(WardenCog, name="Context"):
         if service is None:
             return
         try:
-            stored = await service.poll_due_feeds()
-            await service.prune_requests()
+            # Each shard-owning process polls its own servers' feeds; the process owning shard 0 also
+            # prunes the old requests (one delete for the deployment).
+            stored = await service.poll_due_feeds(self.bot.owns_guild)
+            if self.bot.shard_scope.primary:
+                await service.prune_requests()
         except Exception:
             log.exception("feed polling failed")
             return
