@@ -31,12 +31,14 @@ PROVIDERS = ("wikipedia", "factcheck", "gdelt")
 Flag = Annotated[bool, Field(strict=True)]
 
 
-def _int(default: int, **bounds: int) -> Any:
-    return Field(default, strict=True, **bounds)
+def _int(default: int, *, ge: int | None = None, gt: int | None = None, le: int | None = None) -> Any:
+    return Field(default, strict=True, ge=ge, gt=gt, le=le)
 
 
-def _float(default: float, **bounds: float) -> Any:
-    return Field(default, strict=True, **bounds)  # a strict float still takes an integer
+def _float(
+    default: float, *, ge: float | None = None, gt: float | None = None, le: float | None = None
+) -> Any:
+    return Field(default, strict=True, ge=ge, gt=gt, le=le)  # a strict float still takes an integer
 
 
 class ContextConfigError(ValueError):

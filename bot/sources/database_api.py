@@ -5,13 +5,14 @@ thread)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import sqlite_utils
 
 from bot.sources.store import RequestLog, SourceLibrary
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class DatabaseLike(Protocol):
@@ -28,3 +29,15 @@ async def on_library(database: DatabaseLike, fn: Callable[[SourceLibrary], T]) -
 async def on_requests(database: DatabaseLike, fn: Callable[[RequestLog], T]) -> T:
     """``fn(RequestLog)`` on the database thread."""
     return await database.run(lambda: fn(RequestLog(database.db)))
+
+
+async def library_call(
+    database: DatabaseLike,
+    method: Callable[Concatenate[SourceLibrary, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``method(SourceLibrary, *args, **kwargs)`` on the database thread: a loop passes its current
+    values as arguments instead of closing over them."""
+    return await database.run(lambda: method(SourceLibrary(database.db), *args, **kwargs))

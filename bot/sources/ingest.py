@@ -287,7 +287,8 @@ def parse_feed(body: bytes, feed_url: str, *, limit: int | None = None) -> list[
         date = None
         for key in ("published_parsed", "updated_parsed"):
             if entry.get(key):
-                date = datetime(*entry[key][:6], tzinfo=UTC).date().isoformat()
+                year, month, day = entry[key][:3]  # a UTC struct_time
+                date = datetime(year, month, day, tzinfo=UTC).date().isoformat()
                 break
         out.append(
             ParsedArticle(

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from bot.context_settings import ContextSettings
-from bot.sources.database_api import DatabaseLike, on_library
+from bot.sources.database_api import DatabaseLike, library_call, on_library
 from bot.sources.ingest import IngestError, ParsedArticle, fetch_page, parse_content, read_file
 from bot.sources.models import AddedSource, LibrarySource, domain_of
 from bot.sources.safe_fetch import SafeFetcher
@@ -199,7 +199,7 @@ class LibraryService:
         marked: list[int] = []
         trusted: set[str] | None = None
         for url in urls:
-            existing = await self._db(lambda lib, url=url: lib.find_by_url(url, guild_id))
+            existing = await library_call(self.database, SourceLibrary.find_by_url, url, guild_id)
             if existing is None:
                 if trusted is None:
                     trusted = await self._trusted_domains(guild_id)
@@ -212,10 +212,14 @@ class LibraryService:
                     continue
             else:
                 sid = existing["id"]
-            await self._db(
-                lambda lib, sid=sid: lib.set_channel_article(
-                    guild_id, channel_id, sid, set_by=author_id, explicit=False
-                )
+            await library_call(
+                self.database,
+                SourceLibrary.set_channel_article,
+                guild_id,
+                channel_id,
+                sid,
+                set_by=author_id,
+                explicit=False,
             )
             marked.append(sid)
         return marked

@@ -155,20 +155,20 @@ def reserve_request(
             is_moderator=is_moderator,
             now=now,
         )
-        fields = {
-            "guild_id": guild_id,
-            "requester_id": requester_id,
-            "claim": text,
-            "channel_id": channel_id,
-            "message_id": message_id,
-            "target_author_id": target_author_id,
-            "at": now,
-        }
-        if refusal is not None:
-            return refusal, log_.record(**fields, refused=refusal.code), False, False
         public = already = False
-        if message_id is not None:
+        if refusal is None and message_id is not None:
             already = log_.message_has_public_reply(message_id)
             askers = log_.message_requesters(message_id) | {requester_id}
             public = not already and (is_moderator or len(askers) >= settings.public_threshold)
-        return None, log_.record(**fields, public=public), public, already
+        request_id = log_.record(
+            guild_id=guild_id,
+            requester_id=requester_id,
+            claim=text,
+            channel_id=channel_id,
+            message_id=message_id,
+            target_author_id=target_author_id,
+            at=now,
+            public=public,
+            refused=refusal.code if refusal is not None else None,
+        )
+        return refusal, request_id, public, already

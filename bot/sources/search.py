@@ -106,8 +106,8 @@ class SearchService:
         if missing:
             hits = await on_library(self.database, lambda lib: lib.hits_by_id(missing))
             pinned += [hit_to_source(h, claim, pinned=True) for h in hits]
-        order = {sid: n for n, sid in enumerate(ids)}
-        pinned.sort(key=lambda s: order.get(s.source_id, 99))
+        order: dict[int | None, int] = {sid: n for n, sid in enumerate(ids)}
+        pinned.sort(key=lambda s: order.get(s.source_id, len(order)))
         return pinned, matched
 
     async def _safe_search(self, provider: Provider, claim: str, guild_id: int) -> list[Source] | None:

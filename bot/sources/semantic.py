@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.sources.database_api import DatabaseLike, on_library
+from bot.sources.database_api import DatabaseLike, library_call, on_library
 from bot.sources.embedding import DIM, Encoder, from_blob, to_blob
 from bot.sources.ranking import chunk_texts
+from bot.sources.store import SourceLibrary
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +115,7 @@ class LibraryEmbeddings:
         for row in rows:
             blob = await self.embed_document(row["title"], row["text"], row["claim_reviewed"])
             if blob is not None:
-                await on_library(
-                    self.database, lambda lib, row=row, blob=blob: lib.set_embedding(row["id"], blob)
-                )
+                await library_call(self.database, SourceLibrary.set_embedding, row["id"], blob)
         return len(rows)
 
     async def index(self, guild_id: int) -> LibraryIndex:
