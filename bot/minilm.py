@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class MiniLMEncoder:
             if name not in self._w or self._w[name].shape != value.shape:
                 raise ValueError(f"weight override {name!r} does not match the MiniLM model")
             self._w[name] = np.asarray(value, dtype=np.float32)
-        self._torch = None
+        self._torch: Any = None  # the torch module, imported only when available and wanted
         if use_torch is None or use_torch:
             try:
                 import torch

@@ -239,9 +239,10 @@ def _record(
     console: Console,
 ) -> None:
     """Record the run (one transaction); one line on stderr says what was stored."""
+    errors: tuple[type[BaseException], ...] = (sqlite3.Error, *database.dialect.errors)
     try:
         recorded = record_replay(database, result, policy, source=source, guild_id=guild_id)
-    except (sqlite3.Error, *database.dialect.errors) as exc:
+    except errors as exc:
         console.print(f"[red]error:[/] could not record the run ({escape(str(exc))}): nothing was stored")
         raise typer.Exit(1) from exc
     console.print(

@@ -73,7 +73,7 @@ class DiscordActions:
         if channel is None or not isinstance(channel, discord.abc.Messageable):
             return
         try:
-            await channel.get_partial_message(message_id).delete()  # type: ignore[union-attr]
+            await channel.get_partial_message(message_id).delete()
         except discord.NotFound:
             return
         except discord.Forbidden as error:

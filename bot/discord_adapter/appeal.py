@@ -50,7 +50,7 @@ class AppealModal(discord.ui.Modal):
         self.guild_id = guild_id
         self.case_number = case_number
 
-    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def on_submit(self, interaction: discord.Interaction) -> None:
         """Store the appeal in the mod queue and tell the member."""
         bot: WardenBot = interaction.client  # type: ignore[assignment]
         services = bot.services
@@ -103,7 +103,7 @@ class AppealButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=APPE
         """Rebuild the button from its custom id."""
         return cls(int(match["guild_id"]), int(match["case_number"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         """Open the appeal modal (after checking the case is the clicker's and still stands)."""
         bot: WardenBot = interaction.client  # type: ignore[assignment]
         try:

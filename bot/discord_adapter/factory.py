@@ -185,7 +185,7 @@ def _scorer_factory(settings: Settings) -> Callable[[], Awaitable[Any]]:
 
 def _context_factory(services: Services) -> Callable[[], Awaitable[Any]] | None:
     try:
-        from bot.sources import build_context_service  # type: ignore[attr-defined]
+        from bot.sources import build_context_service
     except ImportError:
         return None
 

@@ -117,7 +117,7 @@ class WardenCog(commands.Cog):
         """True unless this cog is switched off in ``guild_id`` (always true outside servers)."""
         return await self.bot.cog_enabled(self.feature, guild_id)
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Refuse every app command of this cog where the cog is switched off."""
         if not await self.enabled_in(interaction.guild_id):
             raise WardenCheckFailure(CogDisabledError(self.feature, interaction.guild_id))

@@ -71,12 +71,11 @@ TIMEOUT_CHOICES: dict[str, int] = {"10m": 10, "1h": 60, "1d": 1440, "1w": 10080}
 TIMEOUT_LABELS: dict[str, str] = {"10m": "10 minutes", "1h": "1 hour", "1d": "1 day", "1w": "1 week"}
 
 
-def timeout_minutes(choice: str) -> int:
-    """Minutes for a timeout option value; ``ValueError`` for an unknown one."""
-    try:
-        return TIMEOUT_CHOICES[choice]
-    except KeyError:
-        raise ValueError(f"unknown timeout duration {choice!r}") from None
+def timeout_minutes(choice: str | None) -> int:
+    """Minutes for a timeout option value; ``ValueError`` for an unknown or missing one."""
+    if choice is None or choice not in TIMEOUT_CHOICES:
+        raise ValueError(f"unknown timeout duration {choice!r}")
+    return TIMEOUT_CHOICES[choice]
 
 
 # --------------------------------------------------------------------------- who may act

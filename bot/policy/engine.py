@@ -94,10 +94,10 @@ def ordinal(number: int) -> str:
 def _label_action(
     label: str, band: str, settings: PolicySettings, override: ChannelOverride | None, default: Action
 ) -> Action:
-    if override is not None and band in override.label_actions.get(label, {}):  # type: ignore[call-overload]
-        return override.label_actions[label][band]  # type: ignore[index]
-    if band in settings.label_actions.get(label, {}):  # type: ignore[call-overload]
-        return settings.label_actions[label][band]  # type: ignore[index]
+    if override is not None and band in override.label_actions.get(label, {}):
+        return override.label_actions[label][band]
+    if band in settings.label_actions.get(label, {}):
+        return settings.label_actions[label][band]
     if override is not None and band in override.actions:
         return override.actions[band]
     return default
@@ -118,9 +118,9 @@ def _fired_labels(
             continue
         band = settings.band_for(score)
         action = _label_action(label, band.name, settings, override, band.action)
-        log_below = override.log_below.get(label) if override else None  # type: ignore[call-overload]
+        log_below = override.log_below.get(label) if override else None
         if log_below is None:
-            log_below = settings.log_below.get(label)  # type: ignore[call-overload]
+            log_below = settings.log_below.get(label)
         capped_by = None
         if log_below is not None and score < log_below and action.rank > Action.LOG.rank:
             action, capped_by = Action.LOG, log_below

@@ -29,7 +29,7 @@ def _hours(value: float | None) -> str:
     return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
 
 
-def _empty(axes, text: str) -> None:  # type: ignore[no-untyped-def]
+def _empty(axes, text: str) -> None:
     axes.text(0.5, 0.5, text, ha="center", va="center", color="#777777", transform=axes.transAxes)
     axes.set_xticks([])
     axes.set_yticks([])
@@ -49,7 +49,7 @@ def render_png(trends: Trends, *, title: str, channel_names: Mapping[int, str] |
     positions = list(range(len(labels)))
     step = max(1, len(labels) // 10)
 
-    def day_axis(axes) -> None:  # type: ignore[no-untyped-def]
+    def day_axis(axes) -> None:
         axes.set_xticks(positions[::step], labels[::step], rotation=45, ha="right", fontsize=8)
 
     decisions = grid[0][0]

@@ -17,6 +17,7 @@ instant and are stored inactive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -75,27 +76,27 @@ class Case:
         return self.pardoned_at is not None
 
 
-def _case(row: dict[str, object]) -> Case:
+def _case(row: Mapping[str, Any]) -> Case:
     return Case(
-        id=int(row["id"]),  # type: ignore[arg-type]
-        guild_id=int(row["guild_id"]),  # type: ignore[arg-type]
-        case_number=int(row["case_number"]),  # type: ignore[arg-type]
-        user_id=int(row["user_id"]),  # type: ignore[arg-type]
-        moderator_id=row["moderator_id"],  # type: ignore[arg-type]
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
+        case_number=int(row["case_number"]),
+        user_id=int(row["user_id"]),
+        moderator_id=row["moderator_id"],
         type=CaseType(row["type"]),
         reason=str(row["reason"]),
-        created_at=need_time(row["created_at"]),  # type: ignore[arg-type]
-        expires_at=from_db_time(row["expires_at"]),  # type: ignore[arg-type]
+        created_at=need_time(row["created_at"]),
+        expires_at=from_db_time(row["expires_at"]),
         active=bool(row["active"]),
         auto=bool(row["auto"]),
-        dm_sent=flag(row["dm_sent"]),  # type: ignore[arg-type]
-        dm_error=row["dm_error"],  # type: ignore[arg-type]
-        message_id=row["message_id"],  # type: ignore[arg-type]
-        channel_id=row["channel_id"],  # type: ignore[arg-type]
-        jump_url=row["jump_url"],  # type: ignore[arg-type]
-        pardoned_by=row["pardoned_by"],  # type: ignore[arg-type]
-        pardoned_at=from_db_time(row["pardoned_at"]),  # type: ignore[arg-type]
-        pardon_reason=row["pardon_reason"],  # type: ignore[arg-type]
+        dm_sent=flag(row["dm_sent"]),
+        dm_error=row["dm_error"],
+        message_id=row["message_id"],
+        channel_id=row["channel_id"],
+        jump_url=row["jump_url"],
+        pardoned_by=row["pardoned_by"],
+        pardoned_at=from_db_time(row["pardoned_at"]),
+        pardon_reason=row["pardon_reason"],
     )
 
 

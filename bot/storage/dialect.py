@@ -22,7 +22,7 @@ class Dialect:
     """SQL fragments and behaviour of one backend (``sqlite`` or ``postgresql``)."""
 
     name: str
-    integrity_errors: tuple[type[BaseException], ...]
+    integrity_errors: tuple[type[Exception], ...]
     """A constraint refused the statement (unique, check, the append-only triggers)."""
     errors: tuple[type[BaseException], ...]
     """Any database error."""

@@ -137,7 +137,7 @@ class PostgresDatabase(Database):
         try:
             self._pool.open(wait=True, timeout=timeout)
             with self.connection():
-                self.schema = str(self.db.execute("SELECT current_schema()").fetchone()[0])  # type: ignore[index]
+                self.schema = str(self.db.execute("SELECT current_schema()").fetchone()[0])
             self.schema_version = apply_postgres_migrations(self)
         except DatabaseUnavailableError:
             self._pool.close()

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from bot.explain.occlusion import Evidence, evidence_dicts, evidence_from
 from bot.scoring.base import Scores
@@ -87,30 +88,30 @@ class QueueStats:
     false_positives: int
 
 
-def _entry(row: dict[str, object]) -> QueueEntry:
+def _entry(row: Mapping[str, Any]) -> QueueEntry:
     return QueueEntry(
-        id=int(row["id"]),  # type: ignore[arg-type]
-        guild_id=int(row["guild_id"]),  # type: ignore[arg-type]
+        id=int(row["id"]),
+        guild_id=int(row["guild_id"]),
         source=QueueSource(row["source"]),
-        message_id=row["message_id"],  # type: ignore[arg-type]
-        channel_id=row["channel_id"],  # type: ignore[arg-type]
-        author_id=row["author_id"],  # type: ignore[arg-type]
-        reporter_id=row["reporter_id"],  # type: ignore[arg-type]
-        jump_url=row["jump_url"],  # type: ignore[arg-type]
-        excerpt=row["excerpt"],  # type: ignore[arg-type]
-        scores=loads(row["scores"], {}),  # type: ignore[arg-type]
-        labels=tuple(loads(row["labels"], [])),  # type: ignore[arg-type]
+        message_id=row["message_id"],
+        channel_id=row["channel_id"],
+        author_id=row["author_id"],
+        reporter_id=row["reporter_id"],
+        jump_url=row["jump_url"],
+        excerpt=row["excerpt"],
+        scores=loads(row["scores"], {}),
+        labels=tuple(loads(row["labels"], [])),
         reason=str(row["reason"]),
         status=QueueStatus(row["status"]),
-        claimed_by=row["claimed_by"],  # type: ignore[arg-type]
-        claimed_at=from_db_time(row["claimed_at"]),  # type: ignore[arg-type]
-        resolved_by=row["resolved_by"],  # type: ignore[arg-type]
-        resolved_at=from_db_time(row["resolved_at"]),  # type: ignore[arg-type]
+        claimed_by=row["claimed_by"],
+        claimed_at=from_db_time(row["claimed_at"]),
+        resolved_by=row["resolved_by"],
+        resolved_at=from_db_time(row["resolved_at"]),
         resolution=Resolution(row["resolution"]) if row["resolution"] else None,
-        case_id=row["case_id"],  # type: ignore[arg-type]
-        queue_message_id=row["queue_message_id"],  # type: ignore[arg-type]
-        created_at=need_time(row["created_at"]),  # type: ignore[arg-type]
-        evidence=evidence_from(loads(row.get("evidence"), [])),  # type: ignore[arg-type]
+        case_id=row["case_id"],
+        queue_message_id=row["queue_message_id"],
+        created_at=need_time(row["created_at"]),
+        evidence=evidence_from(loads(row.get("evidence"), [])),
     )
 
 
@@ -318,8 +319,8 @@ class QueueRepository:
         with self._database.connection() as db:
             found = rows(db, f"SELECT * FROM feedback {where} ORDER BY id", params)
         for row in found:
-            row["labels"] = loads(row["labels"], [])  # type: ignore[arg-type]
-            row["scores"] = loads(row["scores"], {})  # type: ignore[arg-type]
+            row["labels"] = loads(row["labels"], [])
+            row["scores"] = loads(row["scores"], {})
         return found
 
     # -- lifecycle ----------------------------------------------------------------------------------

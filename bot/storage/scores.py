@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from bot.policy.decision import Action, Decision
 from bot.policy.engine import as_utc
@@ -60,26 +62,26 @@ class ScoreStats:
     dry_run: int
 
 
-def _record(row: dict[str, object]) -> ScoreRecord:
+def _record(row: Mapping[str, Any]) -> ScoreRecord:
     return ScoreRecord(
-        message_id=int(row["message_id"]),  # type: ignore[arg-type]
-        guild_id=int(row["guild_id"]),  # type: ignore[arg-type]
-        channel_id=int(row["channel_id"]),  # type: ignore[arg-type]
-        author_id=int(row["author_id"]),  # type: ignore[arg-type]
-        created_at=need_time(row["created_at"]),  # type: ignore[arg-type]
-        edited_at=from_db_time(row["edited_at"]),  # type: ignore[arg-type]
-        scored_at=need_time(row["scored_at"]),  # type: ignore[arg-type]
-        scores=Scores(**{label: float(row[label]) for label in LABELS}),  # type: ignore[arg-type]
+        message_id=int(row["message_id"]),
+        guild_id=int(row["guild_id"]),
+        channel_id=int(row["channel_id"]),
+        author_id=int(row["author_id"]),
+        created_at=need_time(row["created_at"]),
+        edited_at=from_db_time(row["edited_at"]),
+        scored_at=need_time(row["scored_at"]),
+        scores=Scores(**{label: float(row[label]) for label in LABELS}),
         model_version=str(row["model_version"]),
         backend=str(row["backend"]),
         action=Action(row["action"]),
-        labels=tuple(loads(row["labels"], [])),  # type: ignore[arg-type]
+        labels=tuple(loads(row["labels"], [])),
         band=str(row["band"]),
         reason=str(row["reason"]),
-        dry_run=bool(flag(row["dry_run"])),  # type: ignore[arg-type]
-        text=row["text"],  # type: ignore[arg-type]
-        text_expires_at=from_db_time(row["text_expires_at"]),  # type: ignore[arg-type]
-        degraded=bool(flag(row["degraded"])),  # type: ignore[arg-type]
+        dry_run=bool(flag(row["dry_run"])),
+        text=row["text"],
+        text_expires_at=from_db_time(row["text_expires_at"]),
+        degraded=bool(flag(row["degraded"])),
     )
 
 

@@ -112,7 +112,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FE
     ) -> FeedbackButton:
         return cls(int(match["request_id"]), match["helpful"] == "1")
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction) -> None:
         bot: WardenBot = interaction.client  # type: ignore[assignment]
         service = bot.services.context
         stored = False

@@ -79,7 +79,7 @@ class QueueButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> QueueButton:
         return cls(QueueAction(match["action"]), int(match["entry_id"]))
 
@@ -115,7 +115,7 @@ class TimeoutSelect(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Select[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> TimeoutSelect:
         return cls(int(match["entry_id"]))
 
@@ -162,5 +162,6 @@ class ReportModal(discord.ui.Modal, title="Report to moderators"):
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.cog.file_report(interaction, self.message, self.reason.value or "")
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+    # discord.py's Modal.on_error itself drops BaseView.on_error's ``item`` argument
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:  # type: ignore[override]
         await self.cog.reply_error(interaction, error)

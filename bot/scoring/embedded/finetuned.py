@@ -15,8 +15,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bot.minilm import MiniLMEncoder
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ class FinetunedTier2:
         self._head_b = tensors.pop("head.bias").astype(np.float32)
         self._overrides = tensors
         self._requested = runtime
-        self._encoder = None
+        self._encoder: MiniLMEncoder | None = None
         self._onnx = None
         self._load_lock = threading.Lock()
         self.runtime: str | None = None  # set when the runtime loads: onnx-int8, onnx, torch-bf16, torch
@@ -82,7 +86,7 @@ class FinetunedTier2:
         log.log(level, "tier 2 runtime: %s (%s)", self.runtime, self.runtime_reason)
         return self.runtime
 
-    def encoder(self):
+    def encoder(self) -> MiniLMEncoder:
         """The torch MiniLM encoder with the fine-tuned layers (built once; blocking)."""
         if self._encoder is None:
             from bot.minilm import MiniLMEncoder

@@ -32,7 +32,7 @@ import sqlite_utils
 from bot.storage.errors import SchemaTooNewError
 
 if TYPE_CHECKING:
-    from bot.storage.postgres import PostgresDatabase
+    from bot.storage.postgres import PostgresDatabase, Session
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,12 @@ def apply_migrations(db: sqlite_utils.Database, target: int | None = None) -> in
             raise
 
 
-def postgres_version(db: object) -> int:
+def postgres_version(db: Session) -> int:
     """The schema version of the PostgreSQL schema behind ``db`` (0: none yet)."""
-    exists = db.execute("SELECT to_regclass('warden_schema') IS NOT NULL").fetchone()[0]  # type: ignore[attr-defined]
-    if not exists:
+    exists = db.execute("SELECT to_regclass('warden_schema') IS NOT NULL").fetchone()
+    if not (exists and exists[0]):
         return 0
-    row = db.execute("SELECT version FROM warden_schema WHERE id = 1").fetchone()  # type: ignore[attr-defined]
+    row = db.execute("SELECT version FROM warden_schema WHERE id = 1").fetchone()
     return int(row[0]) if row else 0
 
 
