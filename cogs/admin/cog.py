@@ -392,7 +392,30 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
                 result = ForgetResult(failed=True)
             if result is not None:
                 results.append((cog.feature, result))
+        leftover = await self._forget_unclaimed(guild_id, user_id)
+        if leftover is not None:
+            results.append(("not loaded", leftover))
         return results
+
+    async def _forget_unclaimed(self, guild_id: int, user_id: int) -> ForgetResult | None:
+        """The core's own sweep after the hooks: the member's rows in the core's tables (scores and
+        stored texts, queue excerpts and evidence, report reasons) that no loaded cog erased, because
+        the cog that holds them is not loaded in this deployment. ``None`` when nothing was left."""
+        services = self.services
+        try:
+            left = await services.database.run(services.scores.forget_user, guild_id, user_id)
+        except Exception:
+            log.exception("guild %s: the core could not erase the data of %s", guild_id, user_id)
+            return ForgetResult(failed=True)
+        if not any(left.values()):
+            return None
+        return ForgetResult(
+            erased={
+                "scored messages": left["scores"],
+                "queue excerpts": left["queue_excerpts"],
+                "report reason(s)": left["report_reasons"],
+            }
+        )
 
     # ------------------------------------------------------------------ cogs
 

@@ -114,7 +114,11 @@ _BACKEND_CACHE: dict[str, Any] = {}
 def shared_backend() -> Any:
     """One backend per test session (loading the embedded model takes a moment)."""
     if "backend" not in _BACKEND_CACHE:
-        _BACKEND_CACHE["backend"] = _build_backend()
+        backend = _build_backend()
+        # Both tiers load on first use: load them here, outside any simulated event, so the first
+        # message of a session settles within simcord's timeout on a slow or busy machine too.
+        backend.score(["You are a complete idiot.", "The minister spoke on Monday."])
+        _BACKEND_CACHE["backend"] = backend
     return _BACKEND_CACHE["backend"]
 
 

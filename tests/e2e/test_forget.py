@@ -120,6 +120,30 @@ async def test_forget_reaches_cogs_switched_off_in_the_server(world: World) -> N
     assert stats.scored == 0
 
 
+async def test_forget_erases_what_cogs_that_are_not_loaded_left_in_the_core_tables(world: World) -> None:
+    await alice_flagged_twice(world)
+    await world.bot.unload_extension("cogs.modqueue")
+    await world.bot.unload_extension("cogs.scoring")
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    lines = result.response.content.splitlines()
+    assert not any(line.startswith(("- scoring", "- modqueue")) for line in lines)
+    assert "- not loaded: 2 scored messages, 1 queue excerpts, 0 report reason(s)" in lines
+    (entry,) = await world.database.run(world.bot.services.queue.list_open, world.guild.id)
+    assert entry.excerpt == "" or entry.excerpt is None
+    stats = await world.database.run(world.bot.services.scores.stats_today, world.guild.id)
+    assert stats.scored == 0
+
+
+async def test_nothing_left_over_means_no_extra_line(world: World) -> None:
+    await alice_flagged_twice(world)
+
+    result = await world.admin.slash(world.news, "warden forget", user=world.alice)
+
+    assert not any(line.startswith("- not loaded") for line in result.response.content.splitlines())
+
+
 class Hoarder(WardenCog):
     """A plug-in whose erasure fails: the others still erase, and the admin is told."""
 
