@@ -19,6 +19,7 @@ from bot.discord_adapter.reporting import reply_ephemeral
 from bot.errors import CogDisabledError, WardenError
 from bot.sources.member_requests import policy_values
 from cogs.context.render import context_embed, feedback_view, safe
+from cogs.context.service import context_service
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import WardenBot
@@ -74,7 +75,7 @@ class ContextCog(WardenCog, name="Context"):
 
     @property
     def service(self) -> ContextService:
-        service = self.services.context
+        service = context_service(self.services)
         if service is None:
             raise WardenCheckFailure(ContextUnavailableError())
         return service
@@ -85,7 +86,7 @@ class ContextCog(WardenCog, name="Context"):
 
     async def forget_member(self, guild_id: int, user_id: int) -> ForgetResult | None:
         """``/warden forget``: the member's context requests and votes go (``None`` without the service)."""
-        service = self.services.context
+        service = self.services.context  # the core's ContextFeature: forget_user is all this needs
         if service is None:
             return None
         return ForgetResult(erased={"context request row(s)": await service.forget_user(guild_id, user_id)})
@@ -98,7 +99,7 @@ class ContextCog(WardenCog, name="Context"):
 
     @tasks.loop(minutes=FEED_POLL_MINUTES)
     async def poll_feeds(self) -> None:
-        service = self.services.context
+        service = context_service(self.services)
         if service is None:
             return
         try:
@@ -125,7 +126,7 @@ class ContextCog(WardenCog, name="Context"):
         mode (off by default), check-worthy claims get a suggestion in the moderators' channel."""
         if message.guild is None or message.author.bot or not (message.content or "").strip():
             return
-        service = self.services.context
+        service = context_service(self.services)
         has_link = "http" in message.content
         if service is None or not (has_link or service.settings.proactive):
             return

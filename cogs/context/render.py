@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.sources.models import NO_RESULTS_TEXT, ContextResult, Source
+from cogs.context.service import context_service
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import WardenBot
@@ -114,7 +115,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FE
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: WardenBot = interaction.client  # type: ignore[assignment]
-        service = bot.services.context
+        service = context_service(bot.services)
         stored = False
         if service is not None:
             stored = await service.record_feedback(self.request_id, interaction.user.id, self.helpful)
