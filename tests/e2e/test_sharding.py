@@ -10,18 +10,25 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import pytest
 import simcord
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from bot.context_settings import ContextSettings
 from bot.discord_adapter.client import ShardedWardenBot, WardenBot
 from bot.discord_adapter.factory import create_bot
 from bot.settings import Settings
 from bot.sharding import ShardScope
+from bot.sources.service import ContextService
 from bot.storage.cases import CaseType
 from bot.storage.database import Database
 
 
-def sharded(tmp_path: Path, *ids: int, count: int = 2) -> Settings:
-    return Settings(discord_token="t", db_path=tmp_path / "w.db", shard_count=count, shard_ids=list(ids))
+def sharded(tmp_path: Path, *ids: int, count: int = 2, **extra: Any) -> Settings:
+    return Settings(
+        discord_token="t", db_path=tmp_path / "w.db", shard_count=count, shard_ids=list(ids), **extra
+    )
 
 
 async def test_unset_shard_settings_build_the_plain_client(tmp_path: Path) -> None:
@@ -131,3 +138,58 @@ async def test_only_the_process_owning_shard_0_syncs_the_slash_commands(
         await env.settle()
         assert {command.name for command in await primary.tree.fetch_commands()} >= {"warden", "timeout"}
     await primary.close_services()
+
+
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title><item><title>Summit ends</title>'
+    "<link>https://feed.example/summit</link><description>The summit ended with a joint statement."
+    "</description></item></channel></rss>"
+)
+
+
+async def test_the_context_cog_polls_only_the_feeds_of_its_shards_servers(
+    tmp_path: Path, warden_scorer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hits: list[str] = []
+    prunes: list[int] = []
+
+    async def feed(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text=RSS, content_type="application/rss+xml")
+
+    async def counted_prune(service: ContextService) -> int:
+        prunes.append(1)
+        return 0
+
+    monkeypatch.setattr(ContextService, "prune_requests", counted_prune)
+    app = web.Application()
+    app.router.add_get("/{name}.xml", feed)
+    feeds = TestServer(app, host="127.0.0.1")
+    await feeds.start_server()
+    context = ContextSettings(semantic=False, allow_private_hosts=True)
+
+    # shard 1's process: its feed task's first round runs at READY (nothing followed yet), then the
+    # feeds of a server on each shard and the deployment's are followed, and the next round polls
+    first = create_bot(sharded(tmp_path, 1, context=context), scorer=warden_scorer)
+    async with simcord.run(first) as env:
+        env.create_guild("Server on shard 1", shard_id=1)
+        await env.settle()
+        service = first.services.context
+        assert service is not None
+        for name, guild in (("zero", 4 << 22), ("one", 7 << 22), ("deployment", 0)):
+            await service.add_feed(str(feeds.make_url(f"/{name}.xml")), guild_id=guild, poll_now=False)
+        cog = first.get_cog("Context")
+        assert cog is not None
+        await cog.poll_feeds()  # one round of the cog's feed task, as its loop runs it
+    await first.close_services()
+    assert hits == ["/one.xml"] and prunes == []
+
+    # shard 0's process, on the same database: its first round (at READY) polls the rest and prunes
+    hits.clear()
+    second = create_bot(sharded(tmp_path, 0, context=context), scorer=warden_scorer)
+    async with simcord.run(second) as env:
+        env.create_guild("Server on shard 0", shard_id=0)
+        await env.settle()
+    await second.close_services()
+    assert sorted(hits) == ["/deployment.xml", "/zero.xml"] and prunes == [1]
+    await feeds.close()
