@@ -115,20 +115,23 @@ class InfractionService(DecisionActing):
         if recorded is not None and recorded.type is not request.kind:
             return await self._recorded_strike(actions, request, recorded)
         try:
-            case = recorded or await self.database.run(
-                self.cases.create,
-                guild_id=request.guild_id,
-                user_id=request.user_id,
-                type=request.kind,
-                reason=request.reason,
-                moderator_id=request.moderator_id,
-                auto=request.moderator_id is None,
-                created_at=self.clock(),
-                duration=duration,
-                message_id=request.message_id,
-                channel_id=request.channel_id,
-                jump_url=request.jump_url,
-            )
+            if recorded is not None:
+                case = recorded
+            else:
+                case = await self.database.run(
+                    self.cases.create,
+                    guild_id=request.guild_id,
+                    user_id=request.user_id,
+                    type=request.kind,
+                    reason=request.reason,
+                    moderator_id=request.moderator_id,
+                    auto=request.moderator_id is None,
+                    created_at=self.clock(),
+                    duration=duration,
+                    message_id=request.message_id,
+                    channel_id=request.channel_id,
+                    jump_url=request.jump_url,
+                )
         except ConflictError as conflict:
             existing = conflict.existing
             if existing is None:
@@ -432,7 +435,7 @@ async def list_cases(services: Any, guild_id: int, user_id: int | None = None) -
     def read() -> list[Case]:
         repo: CaseRepository = services.cases
         where = "WHERE guild_id = ?" + (" AND user_id = ?" if user_id is not None else "")
-        params: list[object] = [guild_id] + ([user_id] if user_id is not None else [])
+        params: list[object] = [guild_id] if user_id is None else [guild_id, user_id]
         return repo._many(where + " ORDER BY case_number", params)
 
     return await services.database.run(read)

@@ -40,7 +40,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.percentiles import percentiles
 from bot.scoring.base import ScoringError
@@ -49,6 +49,14 @@ from bot.scoring.cost import ArrivalRate, BatchCost
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class BatchBackend(Protocol[T_co]):
+    """What the batcher needs of a backend: a blocking ``score`` with one result per text, in order."""
+
+    def score(self, texts: list[str], /) -> Sequence[T_co]: ...
+
 
 SHAPE_WINDOW_BATCHES = 4
 """How many batches' worth of the oldest waiting texts are sorted by length together."""
@@ -112,7 +120,7 @@ class MicroBatcher(Generic[T]):
 
     def __init__(
         self,
-        backend: Any,
+        backend: BatchBackend[T],
         *,
         max_batch: int = 32,
         max_wait_ms: float = 10,
@@ -130,7 +138,8 @@ class MicroBatcher(Generic[T]):
             raise ValueError("max_wait_ms must not be negative")
         if max_projected_wait_ms is not None and max_projected_wait_ms <= 0:
             raise ValueError("max_projected_wait_ms must be positive (or None)")
-        self.backend = backend
+        self.backend: Any = backend
+        """The backend as given: callers read its other members (a ``ScorerBackend``'s name, version)."""
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self.max_queue = max_queue
