@@ -47,7 +47,7 @@ class ToxBlock:
         self._f = None
         self.python, self.worker = python, Path(worker or self.WORKER)
         if python is None:  # only then try in-process: Warden's own environments have no TensorFlow
-            from tox_block.prediction import make_predictions  # type: ignore[import-not-found]
+            from tox_block.prediction import make_predictions
 
             self._f = make_predictions
 
@@ -76,26 +76,28 @@ class ToxBlock:
                 stderr=err,
                 env=env,
             )
+            stdin, stdout = proc.stdin, proc.stdout
+            assert stdin is not None and stdout is not None  # both are pipes
 
             def feed() -> None:
                 try:
                     for t in texts:
-                        proc.stdin.write((json.dumps(t) + "\n").encode("utf-8"))
+                        stdin.write((json.dumps(t) + "\n").encode("utf-8"))
                 except OSError:
                     pass  # the worker died (broken pipe): reported below
                 finally:
                     with contextlib.suppress(OSError):
-                        proc.stdin.close()
+                        stdin.close()
 
             writer = threading.Thread(target=feed, daemon=True)
             writer.start()
             n = 0
-            for line in proc.stdout:
+            for line in stdout:
                 if n >= len(texts):
                     break
                 out[n] = json.loads(line)
                 n += 1
-            proc.stdout.close()
+            stdout.close()
             writer.join()
             rc = proc.wait()
             if n != len(texts) or rc != 0:

@@ -93,7 +93,7 @@ def worst(per_group: Mapping[str, float]) -> str:
     """``"0.147 (muslim)"``: the highest rate and its group (``n/a`` when empty)."""
     if not per_group:
         return "n/a"
-    group = max(per_group, key=per_group.get)
+    group = max(per_group, key=per_group.__getitem__)
     return f"{per_group[group]:.3f} ({group})"
 
 

@@ -180,9 +180,9 @@ class EmbeddedScorers:
         self.emb_cache = emb_cache
         self.backend = EmbeddedBackend(artifact_dir, cascade=False)
         self.threshold = self.backend.recommended_thresholds()
-        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def both(self, key: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def both(self, key: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if key not in self.cache:
             b = self.backend
             from bot.scoring.embedded.backend import _sigmoid
@@ -343,7 +343,7 @@ def table(results: dict[str, dict], notes: list[str], sets) -> str:
     out.append("")
     out.append("| functionality | n | " + " | ".join(names) + " |")
     out.append("|---|---|" + "---|" * len(names))
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for g in sets["hatecheck"][2]:
         counts[g] += 1
     for g in sorted(counts):
@@ -436,8 +436,8 @@ def main(argv=None) -> int:
         notes = ["texts were prepared with `bot.pipeline.normalize` (as in the bot) before every scorer"]
     except ImportError:
 
-        def prep(t: str) -> str:
-            return t
+        def prep(text: str) -> str:
+            return text
 
         notes = ["bot.pipeline not available: raw texts scored"]
     emb = EmbeddedScorers(emb_cache=args.emb_cache)

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{row['pattern']:<26} {row['ms_2k']:>8.2f} {row['ms_20k']:>9.2f} {row['ratio']:>6.1f}{flag}"
             )
-    missed = [row["pattern"] for row in rows if not row["ok"]]
+    missed = [str(row["pattern"]) for row in rows if not row["ok"]]
     worst_ratio = max(float(row["ratio"]) for row in rows)
     worst_small = max(float(row["ms_2k"]) for row in rows)
     print(

@@ -25,6 +25,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ["WARDEN_ENCODER_BF16"] = "0"  # the float reference; set before any encoder is built
 
@@ -86,7 +87,7 @@ def measure(runtime: str, artifact: Path, sets, prep, messages) -> dict:
         backend.warm_up()
     finally:
         os.environ["WARDEN_ENCODER_BF16"] = "0"
-    result = {
+    result: dict[str, Any] = {
         "runtime": backend.runtime,
         "reason": backend.runtime_reason,
         "auc": aucs(backend, sets, prep),

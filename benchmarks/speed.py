@@ -99,7 +99,9 @@ def part_baselines(args) -> dict:
     out: dict = {}
 
     torch.manual_seed(0)
-    bert = BertForSequenceClassification(BertConfig(num_labels=6)).eval()  # bert-base-uncased's shape
+    # num_labels is read from PreTrainedConfig's **kwargs, which its typed dataclass __init__ does not show
+    config = BertConfig(num_labels=6)  # type: ignore[call-arg]
+    bert = BertForSequenceClassification(config).eval()  # bert-base-uncased's shape
     tokenizer = Tokenizer.from_file(str(default_model_dir() / "tokenizer.json"))  # the same uncased vocab
     tokenizer.enable_truncation(max_length=512)
     sample = texts[: args.detoxify_messages]
@@ -140,12 +142,14 @@ def part_warden(args) -> dict:
     from bot.policy import load_default_policy
     from bot.replay.engine import ReplayEngine
     from bot.replay.reader import ThreadMessage
+    from bot.scoring.embedded import EmbeddedBackend
     from bot.scoring.registry import build_backend
 
     # One warning per message the burst's re-score queue gives up on: counted in the report instead.
     logging.getLogger("bot.scoring.rescore").setLevel(logging.ERROR)
     started = time.perf_counter()
     backend = build_backend("embedded")
+    assert isinstance(backend, EmbeddedBackend)  # its runtime is reported below
     backend.warm_up()
     preload()
     out: dict = {

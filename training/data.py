@@ -153,9 +153,9 @@ def olid(root: Path) -> Iterator:
     labs = {}
     for level in "abc":
         with (base / f"labels-level{level}.csv").open(encoding="utf-8") as fh:
-            for r in csv.reader(fh):
-                if r and r[0] != "id":
-                    labs[(level, r[0])] = r[1]
+            for cells in csv.reader(fh):
+                if cells and cells[0] != "id":
+                    labs[(level, cells[0])] = cells[1]
     with (base / "testset-levela.tsv").open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
             i = r["id"]

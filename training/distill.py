@@ -171,10 +171,12 @@ def report(path: Path, toxblock_python: str | None) -> int:
     lines += ["", "Sources whose toxicity label is one class only: mean teacher toxicity, share >= 0.5", ""]
     lines += ["| source | toxicity label | n | mean toxicity | share >= 0.5 |", "|---|---|---|---|---|"]
     for name, members in sorted(groups.items()):
-        y = {r[1][0] for r in members}
-        if len(y) == 1 and y != {-1}:
+        classes = {r[1][0] for r in members}
+        if len(classes) == 1 and classes != {-1}:
             s = np.array([teacher[text_sha1(r[0])][0] for r in members])
-            lines.append(f"| {name} | {y.pop()} | {len(s)} | {s.mean():.3f} | {(s >= 0.5).mean():.3f} |")
+            lines.append(
+                f"| {name} | {classes.pop()} | {len(s)} | {s.mean():.3f} | {(s >= 0.5).mean():.3f} |"
+            )
     if toxblock_python:
         import subprocess
 

@@ -58,6 +58,9 @@ def _module(artifact_dir: Path):
     weights, head_w, head_b = tier2_weights(artifact_dir)
 
     class Tier2(torch.nn.Module):
+        head_w: torch.Tensor  # buffers, registered below
+        head_b: torch.Tensor
+
         def __init__(self):
             super().__init__()
             # Buffers, not captured tensors: the exporter writes them as initializers (which can be

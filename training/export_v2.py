@@ -18,6 +18,7 @@ import json
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -100,6 +101,7 @@ def policy_threshold(label: str, y: np.ndarray, p: np.ndarray, recommended: floa
         return (flagged & (y == 1)).sum() / max(1, flagged.sum())
 
     if kind == "recall":
+        assert max_fpr is not None and min_precision is not None  # a recall rule names both
         ok = [t for t in grid if ((p >= t) & (y == 1)).sum() / max(1, (y == 1).sum()) >= target]
         t = float(max(ok)) if ok else float(grid[0])
         while t < 0.95 and (fpr(t) > max_fpr or precision(t) < min_precision):
@@ -151,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cal2 = np.zeros((6, 2), np.float32)
     p2 = np.zeros_like(z2)
-    thresholds, policy, report = {}, {}, {"labels": {}}
+    thresholds: dict[str, float] = {}
+    policy: dict[str, float] = {}
+    report: dict[str, Any] = {"labels": {}}
     for j, label in enumerate(LABELS):
         known = y_soft[:, j] >= 0
         y = (y_soft[known, j] >= 0.5).astype(int)
@@ -181,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     any_pos = (y_soft >= 0.5).any(axis=1)
     clear_ratio = float(np.quantile(ratio[any_pos], CLEAR_QUANTILE))
     cleared = ratio < clear_ratio
-    lost = {}
+    lost: dict[str, dict[str, float]] = {}
     for j, label in enumerate(LABELS):
         for name, t in (("model", thresholds[label]), ("policy", policy[label])):
             tp = (y_soft[:, j] >= 0.5) & (p2[:, j] >= t)

@@ -138,7 +138,7 @@ class Model:
         base = load_file(str(default_model_dir() / "model.safetensors"))
         self.freeze = freeze
         self.w = {k: v.float() for k, v in base.items() if k != "embeddings.position_ids"}
-        self.trainable = [k for k in self.w if _layer_of(k) is not None and _layer_of(k) >= freeze]
+        self.trainable = [k for k in self.w if (layer := _layer_of(k)) is not None and layer >= freeze]
         for k in self.trainable:
             self.w[k] = torch.nn.Parameter(self.w[k].clone())
         g = torch.Generator().manual_seed(SEED)
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     def enc(texts: list[str]) -> list[list[int]]:
         return [e.ids for e in tok.encode_batch([describe_emoji(t) or " " for t in texts])]
 
-    end_marks = {tok.token_to_id("."), tok.token_to_id("!")}
+    end_marks = {i for i in (tok.token_to_id("."), tok.token_to_id("!")) if i is not None}
     tr_ids, va_ids = enc([r[0] for r in train]), enc([r[0] for r in val])
     y_tr = np.array([r[1] for r in train], np.float32)
     w_src = np.array([SOURCE_WEIGHT.get(r[2], 1.0) for r in train], np.float32)

@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "val_auc_lexical": float(roc_auc_score(y[va], z1)),
         }
         if use_emb:
-            best = None
+            best: tuple[float, float, LogisticRegression] | None = None
             tr2 = in_t2[tr]
             for c in C_FULL_GRID:
                 m2 = fit_lr(x_full[tr][tr2], y_fit[tr][tr2], w[tr2], c)
@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 entry[f"val_auc_full_C{c:g}"] = a
                 if best is None or a > best[0]:
                     best = (a, c, m2)
+            assert best is not None  # C_FULL_GRID is not empty
             _, c_best, m2 = best
             entry["c_full"] = c_best
             coef2_lex[j] = m2.coef_[0, :n_lex]
@@ -285,18 +286,18 @@ def main(argv: list[str] | None = None) -> int:
             ),
         }
     args.out.mkdir(parents=True, exist_ok=True)
-    arrays = {
-        "idf": idf.astype(np.float32),
-        "coef1": coef1.astype(np.float16),
-        "b1": b1,
-        "cal1": cal1.astype(np.float32),
-        "coef2_lex": coef2_lex.astype(np.float16),
-        "coef2_emb": coef2_emb,
-        "b2": b2,
-        "cal2": cal2.astype(np.float32),
-    }
     weights_path = args.out / "weights.npz"
-    np.savez_compressed(weights_path, **arrays)
+    np.savez_compressed(
+        weights_path,
+        idf=idf.astype(np.float32),
+        coef1=coef1.astype(np.float16),
+        b1=b1,
+        cal1=cal1.astype(np.float32),
+        coef2_lex=coef2_lex.astype(np.float16),
+        coef2_emb=coef2_emb,
+        b2=b2,
+        cal2=cal2.astype(np.float32),
+    )
     digest = hashlib.sha256(weights_path.read_bytes()).hexdigest()[:10]
     meta = {
         "model_version": f"warden-embedded-{VERSION}+{digest}",
