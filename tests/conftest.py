@@ -29,9 +29,14 @@ BACKENDS = ("sqlite", pytest.param("postgres", marks=pytest.mark.postgres))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests marked ``backends`` that take ``database`` run once per backend (SQLite and PostgreSQL)."""
-    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+    """Tests marked ``backends`` run once per backend (SQLite and PostgreSQL): their ``database``, or
+    for the Discord tests (``tests/e2e``) the bot's settings and so its database."""
+    if not metafunc.definition.get_closest_marker("backends"):
+        return
+    if "database" in metafunc.fixturenames:
         metafunc.parametrize("database", BACKENDS, indirect=True)
+    elif "warden_settings" in metafunc.fixturenames:
+        metafunc.parametrize("warden_settings", BACKENDS, indirect=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

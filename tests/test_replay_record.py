@@ -21,6 +21,8 @@ from bot.storage.database import Database
 from bot.storage.queue import QueueRepository
 from tests.test_replay_cli import replay
 
+pytestmark = pytest.mark.backends  # tests taking `database` run on SQLite and on PostgreSQL
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -137,25 +139,19 @@ def test_made_up_ids_are_stable_and_numeric_names_are_kept() -> None:
     assert message_id(first, 5) < 2**63
 
 
-def test_the_cli_records_the_example_thread(tmp_path: Path) -> None:
+def test_the_cli_records_the_example_thread(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "thread.jsonl"
     lines = [
         {"author": "a", "content": "The summit starts Monday.", "timestamp": "2026-03-02T09:00:00Z"},
         {"author": "b", "content": "You are a complete moron.", "timestamp": "2026-03-02T09:01:00Z"},
     ]
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
-    db_path = tmp_path / "replay.db"
-
-    code, out, err = replay(str(path), "--json", "--db", str(db_path), "--guild", "42")
+    code, out, err = replay(str(path), "--json", "--db", database.target, "--guild", "42")
 
     assert code == 0, err
     assert "Recorded 2 messages" in err and "as server 42" in err
     assert len(out.splitlines()) == 2  # --json output stays pure
-    database = Database(db_path)
-    try:
-        stored = score_rows(database)
-    finally:
-        database.close()
+    stored = score_rows(database)
     assert [row["guild_id"] for row in stored] == [42, 42]
     assert stored[1]["action"] != "none"
 

@@ -140,9 +140,10 @@ def test_a_process_killed_mid_write_restarts_and_every_expiry_fires_once(
 ) -> None:
     posts, stop = tmp_path / "modlog.txt", tmp_path / "stop"
     watcher = Worker("expiry-watch", database.target, str(posts), str(stop))
+    workers.append(watcher)
+    watcher.expect("ready")  # open first: opening a SQLite file waits for its write lock
     writer = Worker("expiry-write", database.target, str(posts))
-    workers += [watcher, writer]
-    watcher.expect("ready")
+    workers.append(writer)
     writer.expect("mid-write")
     os.kill(writer.process.pid, signal.SIGKILL)
     assert writer.process.wait(timeout=WAIT_S) == -signal.SIGKILL

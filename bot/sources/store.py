@@ -121,6 +121,8 @@ class SourceLibrary:
             "added_at": iso(utcnow()),
         }
         with self.db.atomic():
+            # one writer per (guild, url): two processes adding one article refresh one row
+            self.dialect.lock(self.db, f"source:{url}", row["guild_id"])
             existing = self.db.execute(
                 "SELECT id FROM sources WHERE guild_id = ? AND url = ?", [row["guild_id"], url]
             ).fetchone()
@@ -327,6 +329,7 @@ class SourceLibrary:
         self, url: str, *, guild_id: int = 0, interval: int = 3600, added_by: int | None = None
     ) -> int:
         with self.db.atomic():
+            self.dialect.lock(self.db, f"feed:{url}", guild_id)
             existing = self.db.execute(
                 "SELECT id FROM feeds WHERE guild_id = ? AND url = ?", [guild_id, url]
             ).fetchone()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -66,8 +67,13 @@ class Database:
     def __new__(cls, target: str | Path, *args: Any, **kwargs: Any) -> Database:
         if cls is Database:
             if is_postgres_url(target):
-                from bot.storage.postgres import PostgresDatabase
-
+                try:
+                    from bot.storage.postgres import PostgresDatabase
+                except ImportError as error:
+                    shown = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1@", str(target))  # no password
+                    raise DatabaseUnavailableError(
+                        shown, "PostgreSQL support is not installed (pip install 'warden[postgres]')"
+                    ) from error
                 cls = PostgresDatabase
             else:
                 cls = SQLiteDatabase

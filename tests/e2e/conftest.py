@@ -138,15 +138,19 @@ async def build_test_scorer(backend: Any | None = None) -> Any:
 
 
 @pytest.fixture
-def warden_settings(tmp_path: Path) -> Settings:
-    """Settings as production reads them, with a fake token and a database in ``tmp_path``."""
+def warden_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings as production reads them, with a fake token and a database in ``tmp_path`` (or, for
+    the ``postgres`` variant of a module marked ``backends``, ``WARDEN_DATABASE_URL`` on a fresh schema)."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        url = request.getfixturevalue("pg_url")
+        return Settings(discord_token="simcord-test-token", db_path=tmp_path / "warden.db", database_url=url)
     return Settings(discord_token="simcord-test-token", db_path=tmp_path / "warden.db")
 
 
 @pytest.fixture
 def warden_database(warden_settings: Settings) -> Any:
-    """The real SQLite database (migrated) in ``tmp_path``."""
-    database = Database(warden_settings.db_path)
+    """The real database (migrated) the settings name: the SQLite file in ``tmp_path``, or PostgreSQL."""
+    database = Database(warden_settings.database_target)
     yield database
     database.close()
 

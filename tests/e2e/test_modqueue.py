@@ -25,6 +25,8 @@ from cogs.modqueue.cog import REPORT_MENU_NAME
 from cogs.modqueue.views import DYNAMIC_ITEMS
 from tests.e2e.conftest import KeywordBackend, World, build_test_scorer
 
+pytestmark = pytest.mark.backends  # the bot runs on a SQLite file, then on PostgreSQL
+
 IDENTITY_ATTACK = "People like you are vermin and should go back where you came from."
 """Scores identity_attack 0.92 with :class:`QueueKeywordBackend`: the default policy queues it."""
 
@@ -219,7 +221,7 @@ async def test_restart_keeps_the_buttons_working(
 ) -> None:
     _message, posted = await queue_attack(world)
     # A new process: a new bot and a new connection to the same database file.
-    database = Database(warden_settings.db_path)
+    database = Database(warden_settings.database_target)
     restarted = create_bot(warden_settings, database=database, scorer=warden_scorer)
     try:
         await world.env.restart_bot(restarted)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import discord
+import pytest
 
 from bot.errors import CaseNotFoundError, HierarchyError
 from bot.storage.cases import CaseType
 from tests.e2e.conftest import INSULT, INSULT_2, INSULT_3, World, expect_error
+
+pytestmark = pytest.mark.backends  # the bot runs on a SQLite file, then on PostgreSQL
 
 
 async def test_closed_dms_are_recorded_not_fatal(world: World) -> None:
