@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -186,12 +187,16 @@ def measure_operations(target: str | Path, n: int) -> dict[str, list[float]]:
             record(store, next(ids), acted=True)
         results: dict[str, list[float]] = {}
         clean, acted = [next(ids) for _ in range(total)], [next(ids) for _ in range(total)]
-        results[OPERATIONS[0]] = timed([lambda m=m: record(store, m, acted=False) for m in clean])
-        results[OPERATIONS[1]] = timed([lambda m=m: record(store, m, acted=True) for m in acted])
+        results[OPERATIONS[0]] = timed([functools.partial(record, store, m, acted=False) for m in clean])
+        results[OPERATIONS[1]] = timed([functools.partial(record, store, m, acted=True) for m in acted])
         results[OPERATIONS[2]] = timed(
             [
-                lambda k=k: store.cases.create(
-                    guild_id=GUILDS[k % len(GUILDS)], user_id=k % AUTHORS, type=CaseType.NOTE, reason="note"
+                functools.partial(
+                    store.cases.create,
+                    guild_id=GUILDS[k % len(GUILDS)],
+                    user_id=k % AUTHORS,
+                    type=CaseType.NOTE,
+                    reason="note",
                 )
                 for k in range(total)
             ]
@@ -203,18 +208,18 @@ def measure_operations(target: str | Path, n: int) -> dict[str, list[float]]:
             for k in range(total)
         ]
         results[OPERATIONS[3]] = timed(
-            [lambda e=e: store.queue.resolve(e.id, 99, "deleted") for e in entries]
+            [functools.partial(store.queue.resolve, e.id, 99, "deleted") for e in entries]
         )
         results[OPERATIONS[4]] = timed(
             [
-                lambda k=k: store.cases.history_for(
-                    GUILDS[k % len(GUILDS)], k % AUTHORS, NOW + timedelta(hours=1)
+                functools.partial(
+                    store.cases.history_for, GUILDS[k % len(GUILDS)], k % AUTHORS, NOW + timedelta(hours=1)
                 )
                 for k in range(total)
             ]
         )
         results[OPERATIONS[5]] = timed(
-            [lambda k=k: store.settings.get_overrides(GUILDS[k % len(GUILDS)]) for k in range(total)]
+            [functools.partial(store.settings.get_overrides, GUILDS[k % len(GUILDS)]) for k in range(total)]
         )
         return results
     finally:

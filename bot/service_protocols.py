@@ -80,6 +80,11 @@ class ScoreStore(Protocol):
         """Delete the member's score rows (``/warden forget``, the scoring cog's share)."""
         ...
 
+    def forget_user(self, guild_id: int, user_id: int) -> dict[str, int]:
+        """Erase what the member wrote in the server from every core table (``/warden forget``'s sweep
+        after the cogs' hooks): counts by ``scores``, ``queue_excerpts``, ``report_reasons``."""
+        ...
+
 
 class CaseStore(Protocol):
     """Cases, the moderators' record (:class:`bot.storage.cases.CaseRepository`). Blocking."""

@@ -137,7 +137,7 @@ class SourceLibrary:
                     "UPDATE sources SET tsv = setweight(to_tsvector('english', ?), 'A') "
                     "|| setweight(to_tsvector('english', ?), 'B') "
                     "|| setweight(to_tsvector('english', ?), 'D') WHERE id = ?",
-                    [search_text(row["title"]), search_text(claim_reviewed or ""), search_text(text), sid],
+                    [search_text(title.strip()), search_text(claim_reviewed or ""), search_text(text), sid],
                 )
             return sid
 

@@ -96,7 +96,7 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
 
     feature = "admin"
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Manage Server, re-checked at run time (Discord's default permission can be overridden)."""
         member = interaction.user
         if not isinstance(member, discord.Member):
@@ -329,7 +329,7 @@ class AdminCog(WardenCog, commands.GroupCog, group_name="warden", group_descript
             "\n".join(lines)[:1990],
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
-            **({"view": view} if view.children else {}),
+            view=view if view.children else discord.utils.MISSING,
         )
 
     # ------------------------------------------------------------------ forget

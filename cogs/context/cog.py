@@ -172,8 +172,8 @@ class ContextCog(WardenCog, name="Context"):
             return
         embed = context_embed(result)
         embed.title = "Check-worthy claim: sources that may be relevant"
-        embed.description = (
-            f"{message.author.mention} in {message.channel.mention} ([message]({message.jump_url}))\n"
+        embed.description = (  # <#id>: the mention of a server channel or thread
+            f"{message.author.mention} in <#{message.channel.id}> ([message]({message.jump_url}))\n"
             + (embed.description or "")
         )
         await queue.send(embed=embed, allowed_mentions=NONE)
