@@ -30,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -139,8 +140,8 @@ def evaluate(backend: ScorerBackend) -> dict[str, object]:
     }
 
 
-def markdown(result: dict[str, object]) -> str:
-    methods: dict[str, dict[str, float]] = result["methods"]  # type: ignore[assignment]
+def markdown(result: dict[str, Any]) -> str:
+    methods: dict[str, dict[str, float]] = result["methods"]
     lines = [
         f"{result['flagged_messages']} of {result['messages']} sentences flagged, "
         f"{result['pairs']} (message, label) pairs; {result['backend']} backend, "

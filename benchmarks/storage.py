@@ -119,7 +119,7 @@ def server_facts(url: str) -> str:
     """PostgreSQL's version and the durability settings the run had."""
     import psycopg
 
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn:  # SHOW returns exactly one row
         version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         fsync = conn.execute("SHOW fsync").fetchone()[0]  # type: ignore[index]
         sync = conn.execute("SHOW synchronous_commit").fetchone()[0]  # type: ignore[index]

@@ -21,6 +21,11 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger("bot")
 
@@ -41,13 +46,13 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
-def check_policy(path: object) -> None:
+def check_policy(path: str | Path | None) -> None:
     """Load the policy the deployment configured (raises ``PolicyConfigError`` naming the bad key)."""
     from bot.policy import load_default_policy, load_policy_file
 
     default = load_default_policy()
     if path is not None:
-        load_policy_file(path, base=default)  # type: ignore[arg-type]
+        load_policy_file(path, base=default)
 
 
 def check_context() -> None:
@@ -70,7 +75,7 @@ def check_extra_cogs(modules: Sequence[str]) -> None:
             raise ValueError(f"{module!r} has no setup(bot) function: it is not a discord.py extension")
 
 
-async def _run(settings: object) -> int:
+async def _run(settings: Settings) -> int:
     import aiohttp
     import discord
 
@@ -80,17 +85,17 @@ async def _run(settings: object) -> int:
 
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # Warden has no voice features
     try:
-        bot = create_bot(settings)  # type: ignore[arg-type]
+        bot = create_bot(settings)
     except StorageError as error:  # DatabaseUnavailableError: names the file and why
         return _fail(str(error), EXIT_CONFIG)
     except (sqlite3.Error, OSError) as error:
-        return _fail(f"cannot use database {settings.db_path}: {error}", EXIT_CONFIG)  # type: ignore[attr-defined]
+        return _fail(f"cannot use database {settings.db_path}: {error}", EXIT_CONFIG)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform
             loop.add_signal_handler(signum, stop.set)
-    token = settings.discord_token.get_secret_value()  # type: ignore[attr-defined]
+    token = settings.discord_token.get_secret_value()
     runner = asyncio.create_task(bot.start(token))
     stopper = asyncio.create_task(stop.wait())
     try:
@@ -108,7 +113,7 @@ async def _run(settings: object) -> int:
     except (aiohttp.ClientError, OSError) as error:
         return _fail(f"cannot reach Discord: {error}", EXIT_DISCORD)
     except ScoringError as error:
-        return _fail(f"the {settings.backend} scorer could not load: {error}", EXIT_CONFIG)  # type: ignore[attr-defined]
+        return _fail(f"the {settings.backend} scorer could not load: {error}", EXIT_CONFIG)
     finally:
         log.info("shutting down")
         stopper.cancel()

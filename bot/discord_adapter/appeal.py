@@ -52,7 +52,7 @@ class AppealModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         """Store the appeal in the mod queue and tell the member."""
-        bot: WardenBot = interaction.client  # type: ignore[assignment]
+        bot: WardenBot = interaction.client  # type: ignore[assignment]  # Warden's interactions come from its bot
         services = bot.services
         try:
             entry, case = await services.infractions.file_appeal(
@@ -97,15 +97,15 @@ class AppealButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=APPE
         self.case_number = case_number
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AppealButton:
         """Rebuild the button from its custom id."""
         return cls(int(match["guild_id"]), int(match["case_number"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Open the appeal modal (after checking the case is the clicker's and still stands)."""
-        bot: WardenBot = interaction.client  # type: ignore[assignment]
+        bot: WardenBot = interaction.client  # type: ignore[assignment]  # Warden's interactions come from its bot
         try:
             case = await bot.services.infractions.get_case(self.guild_id, self.case_number)
             if case.user_id != interaction.user.id:

@@ -87,7 +87,7 @@ def require_moderator() -> Callable[[Any], Any]:
         member = interaction.user
         if not isinstance(member, discord.Member) or interaction.guild_id is None:
             raise WardenCheckFailure(WardenError("This command only works in a server."))
-        if not await member_is_moderator(interaction.client, member):  # type: ignore[arg-type]
+        if not await member_is_moderator(interaction.client, member):  # type: ignore[arg-type]  # the WardenBot
             raise WardenCheckFailure(NotModeratorError())
         return True
 

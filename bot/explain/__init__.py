@@ -42,7 +42,7 @@ def score_many_of(front: object) -> ScoreMany:
     many = getattr(front, "score_many", None)
     if callable(many):
         return many
-    one = front.score  # type: ignore[attr-defined]
+    one = front.score  # type: ignore[attr-defined]  # a front without score_many has score
 
     async def gathered(texts: list[str]) -> list[Scores]:
         return list(await asyncio.gather(*(one(text) for text in texts)))

@@ -22,7 +22,7 @@ from bot.policy.decision import Action
 from bot.policy.errors import PolicyConfigError
 from bot.scoring.base import LABELS
 
-Label = Literal[LABELS]  # type: ignore[valid-type]
+Label = Literal[LABELS]  # type: ignore[valid-type]  # built from the tuple at run time; pydantic reads it
 """One of the six detoxify label names."""
 
 # Values are strict: TOML and the stored JSON overrides give real booleans and numbers, so

@@ -225,10 +225,12 @@ class MicroBatcher(Generic[T]):
             return []
         futures = self._admit(list(texts))
         results = await asyncio.gather(*futures, return_exceptions=True)
+        scored: list[T] = []
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        return list(results)  # type: ignore[arg-type]
+            scored.append(result)
+        return scored
 
     def projected_wait_s(self, extra: int = 0) -> float:
         """Seconds until ``extra`` more texts queued now would be scored: what is left of the batch in the

@@ -222,6 +222,7 @@ async def score_chunks(front: object, texts: Sequence[str], *, allow_degraded: b
     many = getattr(front, "score_many", None)
     if callable(many):
         return ChunkScores(tuple(await many(list(texts))))
+    # neither tiers nor score_many: a plain ScorerFront, which has score
     return ChunkScores(tuple(await asyncio.gather(*(front.score(text) for text in texts))))  # type: ignore[attr-defined]
 
 

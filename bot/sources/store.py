@@ -122,7 +122,7 @@ class SourceLibrary:
         }
         with self.db.atomic():
             # one writer per (guild, url): two processes adding one article refresh one row
-            self.dialect.lock(self.db, f"source:{url}", row["guild_id"])
+            self.dialect.lock(self.db, f"source:{url}", int(guild_id))
             existing = self.db.execute(
                 "SELECT id FROM sources WHERE guild_id = ? AND url = ?", [row["guild_id"], url]
             ).fetchone()

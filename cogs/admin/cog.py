@@ -7,7 +7,7 @@ import io
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import discord
 from discord import app_commands
@@ -28,7 +28,7 @@ from cogs.admin.tune_view import TuneView
 log = logging.getLogger(__name__)
 
 LabelChoice = Literal["toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"]
-assert tuple(LabelChoice.__args__) == LABELS  # type: ignore[attr-defined]
+assert get_args(LabelChoice) == LABELS
 
 
 def _channel_list(ids: list[int]) -> str:

@@ -108,13 +108,13 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=FE
         self.helpful = helpful
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> FeedbackButton:
         return cls(int(match["request_id"]), match["helpful"] == "1")
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: WardenBot = interaction.client  # type: ignore[assignment]
+        bot: WardenBot = interaction.client  # type: ignore[assignment]  # Warden's interactions come from its bot
         service = context_service(bot.services)
         stored = False
         if service is not None:

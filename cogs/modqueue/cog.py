@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import discord
 from discord import app_commands
@@ -60,6 +60,14 @@ if TYPE_CHECKING:
     from bot.service_protocols import Infractions
 
 log = logging.getLogger(__name__)
+
+
+class _ReportLimits(TypedDict):
+    """A server's report limit, as ``ReportLimiter.peek``/``hit`` take it."""
+
+    limit: int
+    window: float
+
 
 REPORT_MENU_NAME = "Report to moderators"
 
@@ -404,7 +412,7 @@ class ModQueue(WardenCog, name="ModQueue"):
 
     # ------------------------------------------------------------------ reports
 
-    def _report_limits(self, policy: PolicySettings) -> dict[str, float]:
+    def _report_limits(self, policy: PolicySettings) -> _ReportLimits:
         return {"limit": policy.reports.limit, "window": policy.reports.window_minutes * 60.0}
 
     async def report_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
@@ -422,7 +430,7 @@ class ModQueue(WardenCog, name="ModQueue"):
             await reply_ephemeral(interaction, "You can't report your own message.")
             return
         policy = await self.services.policies.get(guild.id)
-        allowed = self.reports.peek(guild.id, interaction.user.id, **self._report_limits(policy))  # type: ignore[arg-type]
+        allowed = self.reports.peek(guild.id, interaction.user.id, **self._report_limits(policy))
         if not allowed.allowed:
             await reply_ephemeral(interaction, rate_limit_message(allowed.retry_after))
             return
@@ -435,7 +443,7 @@ class ModQueue(WardenCog, name="ModQueue"):
         guild = interaction.guild
         assert guild is not None
         policy = await self.services.policies.get(guild.id)
-        allowed = self.reports.hit(guild.id, interaction.user.id, **self._report_limits(policy))  # type: ignore[arg-type]
+        allowed = self.reports.hit(guild.id, interaction.user.id, **self._report_limits(policy))
         if not allowed.allowed:
             await reply_ephemeral(interaction, rate_limit_message(allowed.retry_after))
             return

@@ -35,11 +35,11 @@ SCORED_MESSAGE_TYPES = frozenset({discord.MessageType.default, discord.MessageTy
 """Member messages; joins, pins, boosts and other system messages are never scored."""
 
 
-def watched_channel_id(channel: object) -> int:
+def watched_channel_id(channel: discord.abc.Snowflake) -> int:
     """The channel whose policy applies: a thread follows its parent channel."""
     if isinstance(channel, discord.Thread) and channel.parent_id is not None:
         return channel.parent_id
-    return channel.id  # type: ignore[attr-defined]
+    return channel.id
 
 
 def eligible(message: discord.Message) -> bool:
