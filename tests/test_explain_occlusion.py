@@ -61,7 +61,7 @@ def test_the_word_that_carries_the_label_is_the_evidence() -> None:
 
     evidence = explain(backend, [MORON], [scores], ["insult"])
 
-    assert evidence == (Evidence("moron", "insult", pytest.approx(0.8, abs=1e-6)),)
+    assert evidence == (Evidence("moron", "insult", pytest.approx(0.8, abs=1e-6)),)  # type: ignore[arg-type]  # approx equals the float
 
 
 def test_every_fired_label_gets_its_own_evidence_in_label_order() -> None:
@@ -125,7 +125,7 @@ def test_a_one_word_chunk_is_its_own_evidence() -> None:
     plan = plan_evidence(["Moron!"], [scores], ["insult"])
     assert plan.texts == []  # nothing left to score once the word is gone
     assert explain(backend, ["Moron!"], [scores], ["insult"]) == (
-        Evidence("Moron", "insult", pytest.approx(0.81, abs=1e-6)),
+        Evidence("Moron", "insult", pytest.approx(0.81, abs=1e-6)),  # type: ignore[arg-type]  # approx equals the float
     )
 
 

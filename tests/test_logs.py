@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from typing import Any
 
 from bot.logs import BOT_FORMAT, FieldsFormatter, record_fields
 from tests.conftest import REPO_ROOT
 
 
-def record(message: str, *args: object, exc_info: object = None, **extra: object) -> logging.LogRecord:
+def record(message: str, *args: object, exc_info: Any = None, **extra: object) -> logging.LogRecord:
     return logging.getLogger("bot.storage.settings").makeRecord(
         "bot.storage.settings", logging.ERROR, __file__, 1, message, args, exc_info, extra=extra
     )

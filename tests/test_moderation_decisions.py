@@ -166,7 +166,7 @@ async def test_a_case_that_cannot_be_recorded_still_removes_the_message(
     def broken(**_: object) -> None:
         raise RuntimeError("disk full")
 
-    service.cases.create = broken  # type: ignore[method-assign]
+    service.cases.create = broken  # type: ignore[assignment]  # a store that fails
 
     outcome = await service.apply_decision(decision_event("delete", message_id=100))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ class FakeActions:
         modlog_fails: bool = False,
         ban_fails: bool = False,
     ):
-        self.calls: list[tuple[str, object]] = []
+        self.calls: list[tuple[str, Any]] = []
         self.dm_fails = dm_fails
         self.timeout_fails = timeout_fails
         self.modlog_fails = modlog_fails

@@ -280,7 +280,7 @@ async def appeal_entry(
     service: QueueService, database: Database, kind: CaseType = CaseType.WARN
 ) -> QueueEntry:
     cases = service.cases
-    assert cases is not None
+    assert isinstance(cases, CaseRepository)
     case = await database.run(
         cases.create, guild_id=GUILD, user_id=AUTHOR, type=kind, reason="Automatic: insult"
     )

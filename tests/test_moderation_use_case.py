@@ -164,10 +164,7 @@ async def test_a_clean_message_is_recorded_without_case_or_evidence(setup: Setup
 
 
 async def test_the_history_is_read_from_the_store_so_the_ladder_climbs(setup: Setup) -> None:
-    actions = [
-        (await setup.use_case.handle(message(n, INSULT, minutes=n))).decision.action  # type: ignore[union-attr]
-        for n in range(3)
-    ]
+    actions = [(await setup.use_case.handle(message(n, INSULT, minutes=n))).decision.action for n in range(3)]
     other = await setup.use_case.handle(message(9, INSULT, author=BOB, minutes=4))
 
     assert actions == [Action.WARN, Action.WARN, Action.TIMEOUT]

@@ -59,12 +59,12 @@ def test_real_values_still_load_and_a_whole_number_is_a_threshold(tmp_path: Path
     policy = load_policy_file(path)
     assert policy.dry_run is True and policy.timeout_minutes == 30
     assert policy.thresholds.insult == 1.0 and policy.watched_channels == [123]
-    assert policy.channel(456) is not None and policy.channel(456).off  # type: ignore[union-attr]
+    assert policy.channel(456) is not None and policy.channel(456).off
 
 
 def test_stored_json_overrides_with_string_channel_keys_still_merge() -> None:
     merged = load_default_policy().merged({"channels": {"42": {"dry_run": True}}, "queue_channel_id": 9})
-    assert merged.channel(42) is not None and merged.channel(42).dry_run is True  # type: ignore[union-attr]
+    assert merged.channel(42) is not None and merged.channel(42).dry_run is True
     again = load_default_policy().merged(merged.to_overrides())
     assert again == merged
 

@@ -116,7 +116,7 @@ def test_a_run_that_fails_records_nothing(database: Database, monkeypatch: pytes
     original = decisions_module.DecisionRepository.record
     calls = {"n": 0}
 
-    def failing(self, **kwargs):  # type: ignore[no-untyped-def]
+    def failing(self, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk gone")

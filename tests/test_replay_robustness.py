@@ -155,7 +155,7 @@ def test_a_backend_that_scores_nothing_still_stops_the_run() -> None:
 def test_a_policy_failure_on_one_line_skips_only_that_line(monkeypatch: pytest.MonkeyPatch) -> None:
     real = use_case_module.evaluate  # the replay decides through the moderation use case
 
-    def flaky(scores, settings, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky(scores, settings, **kwargs):
         if kwargs["now"] == datetime(2026, 1, 1, 0, 1, tzinfo=UTC):  # the second message
             raise OverflowError("date value out of range")
         return real(scores, settings, **kwargs)
@@ -170,7 +170,7 @@ def test_a_policy_failure_on_one_line_skips_only_that_line(monkeypatch: pytest.M
 def test_a_preparation_failure_on_one_line_skips_only_that_line(monkeypatch: pytest.MonkeyPatch) -> None:
     real = engine_module.prepare
 
-    def fragile(text: str):  # type: ignore[no-untyped-def]
+    def fragile(text: str):
         if text == "b":
             raise RecursionError("maximum recursion depth exceeded")
         return real(text)

@@ -59,8 +59,10 @@ def busy(database: Database) -> Database:
     decide(database, 1, DAY - timedelta(days=2), Action.NONE)
     decide(database, 2, DAY - timedelta(days=2), Action.WARN, ("insult",))
     entry = decide(database, 3, DAY - timedelta(days=1), Action.QUEUE, ("insult", "toxicity"), channel=501)
+    assert entry is not None
     queue.resolve(entry, 77, Resolution.APPROVED, now=DAY - timedelta(days=1) + timedelta(hours=2))
     entry = decide(database, 4, DAY, Action.QUEUE, ("threat",), channel=501)
+    assert entry is not None
     queue.resolve(entry, 77, Resolution.DELETED, now=DAY + timedelta(hours=4))
     decide(database, 5, DAY, Action.WARN, ("insult",))
     decide(database, 6, DAY - timedelta(days=40), Action.WARN, ("insult",))  # outside a 30-day window

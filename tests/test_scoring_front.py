@@ -111,9 +111,9 @@ async def test_the_lexical_tier_is_bounded_too() -> None:
             held.wait(10)
             return original(texts)
 
-        front.lexical.backend._score_fast = slow_fast  # type: ignore[attr-defined]
+        front.lexical.backend._score_fast = slow_fast
         waiting = asyncio.create_task(front.score_chunks(["you idiot"]))
-        await _until(lambda: front.lexical.busy)  # type: ignore[union-attr]
+        await _until(lambda: front.lexical.busy)
         front.lexical.cost.observe(1, 10.0)  # a lexical tier that is as slow: nothing more fits
         with pytest.raises(Overloaded):
             await front.score_chunks(["you moron"])

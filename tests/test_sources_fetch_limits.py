@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -59,7 +59,7 @@ async def endless(request: web.Request) -> web.StreamResponse:
 
 @pytest.fixture
 async def server() -> AsyncIterator[TestServer]:
-    def raw(body: bytes, ctype: str, status: int = 200) -> object:
+    def raw(body: bytes, ctype: str, status: int = 200) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             return web.Response(body=body, status=status, headers={"Content-Type": ctype})
 
@@ -112,7 +112,9 @@ def url(server: TestServer, path: str) -> str:
 
 
 async def stored_text(service: ContextService, source_id: int) -> str:
-    return (await service._db(lambda lib: lib.get(source_id)))["text"]
+    row = await service._db(lambda lib: lib.get(source_id))
+    assert row is not None
+    return row["text"]
 
 
 async def test_a_1mb_article_is_stored_whole(server: TestServer, service: ContextService) -> None:

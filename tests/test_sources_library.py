@@ -180,7 +180,8 @@ async def test_add_page_extracts_title_date_text(site: Site, service: ContextSer
     assert row["domain"] == "127.0.0.1"
     result = await service.context("the Russians spoof GPS around Putin")
     assert result.sources and result.sources[0].url == site.url("/article")
-    assert "Copyright" not in (await service._db(lambda lib: lib.get(added.id)))["text"]
+    stored = await service._db(lambda lib: lib.get(added.id))
+    assert stored is not None and "Copyright" not in stored["text"]
 
 
 async def test_add_fact_check_keeps_rating(site: Site, service: ContextService) -> None:

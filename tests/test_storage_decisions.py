@@ -41,7 +41,7 @@ def record(repo: DecisionRepository, message_id: int, action: Action, **drafts: 
 
 
 def counts(database: Database) -> tuple[int, int, int]:
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         database.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         for table in ("message_scores", "cases", "queue_entries")
     )

@@ -124,7 +124,7 @@ def test_concurrent_claims_one_wins(queue: QueueRepository) -> None:
     results, errors = run_together(10, lambda i: queue.claim(entry_id, 100 + i))
     assert len(results) == 1
     assert len(errors) == 9 and all(isinstance(error, StateError) for error in errors)
-    assert queue.get(entry_id).claimed_by == results[0].claimed_by  # type: ignore[union-attr]
+    assert queue.get(entry_id).claimed_by == results[0].claimed_by
 
 
 def test_resolve_once_under_concurrency(queue: QueueRepository) -> None:
@@ -176,7 +176,7 @@ def test_open_listing_next_and_queue_message(queue: QueueRepository) -> None:
     queue.resolve(third, 10, "deleted")
     assert [entry.id for entry in queue.list_open(1)] == [first, second]
     assert [entry.id for entry in queue.list_open(1, limit=1)] == [first]
-    assert queue.next_open(1).id == second  # type: ignore[union-attr]
+    assert queue.next_open(1).id == second
     assert queue.next_open(2) is None
     shown = queue.set_message_id(second, 424242)
     assert shown.queue_message_id == 424242

@@ -74,7 +74,7 @@ def test_text_is_not_stored_without_opt_in(scores: ScoreRepository) -> None:
     row = scores.get(10)
     assert row is not None and row.text is None and row.text_expires_at is None
     record(scores, 11, Scores(insult=0.9), text="you are an idiot", settings=load_default_policy())
-    assert scores.get(11).text is None  # type: ignore[union-attr]
+    assert scores.get(11).text is None
 
 
 def test_opted_in_text_expires_and_is_purged(scores: ScoreRepository, keeping: PolicySettings) -> None:
@@ -85,9 +85,9 @@ def test_opted_in_text_expires_and_is_purged(scores: ScoreRepository, keeping: P
     assert row.text_expires_at == NOW + timedelta(days=7)
     assert scores.purge_expired_text(NOW + timedelta(days=6)) == 0
     assert scores.purge_expired_text(NOW + timedelta(days=7)) == 1  # due exactly now: purged
-    assert scores.get(10).text is None  # type: ignore[union-attr]
-    assert scores.get(10).scores.insult == 0.9  # type: ignore[union-attr]  # scores stay
-    assert scores.get(11).text == "kept too"  # type: ignore[union-attr]
+    assert scores.get(10).text is None
+    assert scores.get(10).scores.insult == 0.9  # scores stay
+    assert scores.get(11).text == "kept too"
     assert scores.purge_expired_text(NOW + timedelta(days=30)) == 1
     assert scores.purge_expired_text(NOW + timedelta(days=30)) == 0
 
@@ -109,7 +109,7 @@ def test_an_edit_updates_the_one_row(scores: ScoreRepository, keeping: PolicySet
     assert scores.stats_today(1, NOW).scored == 1
     # the server opted out meanwhile: the edit erases the stored text
     record(scores, 10, Scores(insult=0.1), text="third", settings=load_default_policy(), now=edited)
-    assert scores.get(10).text is None  # type: ignore[union-attr]
+    assert scores.get(10).text is None
 
 
 def test_stats_today(scores: ScoreRepository) -> None:
@@ -149,12 +149,12 @@ def test_forget_user(database: Database, scores: ScoreRepository, keeping: Polic
     assert scores.get(1) is None and scores.get(2) is None
     assert scores.get(3) is not None  # another author
     assert scores.get(4) is not None  # another server
-    assert queue.get(mine.id).excerpt is None  # type: ignore[union-attr]
-    assert queue.get(theirs.id).excerpt == "someone else"  # type: ignore[union-attr]
-    assert queue.get(filed.id).reason == ""  # type: ignore[union-attr]  # what they wrote as reporter
-    assert queue.get(filed.id).reporter_id == 3  # type: ignore[union-attr]
-    assert queue.get(other_report.id).reason == "rude"  # type: ignore[union-attr]  # someone else's words
-    assert queue.get(elsewhere.id).reason == "spam"  # type: ignore[union-attr]  # another server
+    assert queue.get(mine.id).excerpt is None
+    assert queue.get(theirs.id).excerpt == "someone else"
+    assert queue.get(filed.id).reason == ""  # what they wrote as reporter
+    assert queue.get(filed.id).reporter_id == 3
+    assert queue.get(other_report.id).reason == "rude"  # someone else's words
+    assert queue.get(elsewhere.id).reason == "spam"  # another server
     assert scores.forget_user(1, 3) == {"scores": 0, "queue_excerpts": 0, "report_reasons": 0}
 
 
@@ -169,7 +169,7 @@ def test_each_cog_forgets_its_own_share(
 
     assert queue.forget_member(1, 3) == {"queue_excerpts": 1, "report_reasons": 1}
     assert scores.get(1) is not None  # the queue's half leaves the scores
-    assert queue.get(mine.id).excerpt is None and queue.get(filed.id).reason == ""  # type: ignore[union-attr]
+    assert queue.get(mine.id).excerpt is None and queue.get(filed.id).reason == ""
 
     assert scores.forget_scores(1, 3) == 1
     assert scores.get(1) is None

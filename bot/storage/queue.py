@@ -312,7 +312,7 @@ class QueueRepository:
             ).rowcount
         return {"queue_excerpts": int(excerpts), "report_reasons": int(reasons)}
 
-    def list_feedback(self, guild_id: int, *, verdict: str | None = None) -> list[dict[str, object]]:
+    def list_feedback(self, guild_id: int, *, verdict: str | None = None) -> list[dict[str, Any]]:
         """The feedback rows of ``guild_id`` (oldest first), as dicts with ``labels``/``scores`` decoded."""
         where = "WHERE guild_id = ?" + (" AND verdict = ?" if verdict else "")
         params: list[object] = [guild_id] + ([verdict] if verdict else [])

@@ -60,6 +60,7 @@ from bot.scoring.base import LABELS, Scores
 from bot.scoring.batcher import MicroBatcher
 from bot.scoring.registry import build_backend
 from bot.settings import Settings
+from bot.storage.cases import Case
 from bot.storage.database import Database
 
 INSULT = "What an idiot you are, honestly."
@@ -224,7 +225,7 @@ class World:
     def queue_messages(self) -> list[discord.Message]:
         return self.queue_channel.history()
 
-    async def cases(self, member: simcord.MemberActor | None = None) -> list[Any]:
+    async def cases(self, member: simcord.MemberActor | None = None) -> Sequence[Case]:
         """Stored cases of the guild (of ``member``), oldest first."""
         from bot.moderation.infractions import list_cases
 

@@ -59,7 +59,7 @@ async def test_threshold_out_of_range_names_the_label(world: World, value: float
     assert result.ephemeral
     assert "`threat`" in result.response.content
     error = expect_error(world.env, InvalidSettingError)
-    assert error.name == "threat"
+    assert isinstance(error, InvalidSettingError) and error.name == "threat"
     assert (await world.policy()).thresholds.threat == before  # the refused value was not stored
 
 
@@ -163,8 +163,12 @@ async def test_admin_cannot_be_disabled(world: World) -> None:
 async def test_setup_names_the_permission_warden_lacks_in_a_channel(world: World) -> None:
     import discord
 
+    me = world.guild.me
+
+    assert me is not None
+
     locked = world.guild.create_text_channel(
-        "locked-log", overwrites={world.guild.me: discord.PermissionOverwrite(send_messages=False)}
+        "locked-log", overwrites={me: discord.PermissionOverwrite(send_messages=False)}
     )
 
     result = await world.admin.slash(world.news, "warden setup", modlog=locked)

@@ -20,8 +20,8 @@ async def warden_scorer() -> AsyncIterator[Any]:
     await scorer.close()
 
 
-def buttons(message) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return {child.label: child for row in message.components for child in row.children}  # type: ignore[attr-defined]
+def buttons(message) -> dict[str, object]:
+    return {child.label: child for row in message.components for child in row.children}
 
 
 async def test_tune_suggests_and_a_button_applies(world: World) -> None:

@@ -66,7 +66,7 @@ async def test_no_clashing_command_names(tmp_path: Path) -> None:
             for command in cog.walk_app_commands():
                 kind = "group" if isinstance(command, app_commands.Group) else "slash"
                 names[(kind, command.qualified_name)] += 1
-        for menu in bot.tree.get_commands(type=None):  # type: ignore[arg-type]
+        for menu in bot.tree.get_commands(type=None):
             if isinstance(menu, app_commands.ContextMenu):
                 names[(f"menu-{menu.type.name}", menu.name)] += 1
         clashes = {name: count for name, count in names.items() if count > 1}

@@ -39,7 +39,7 @@ async def warden_scorer() -> AsyncIterator[Any]:
     await scorer.close()
 
 
-async def _stored(world: World, message_id: int) -> tuple[object, list[object], list[object]]:
+async def _stored(world: World, message_id: int) -> tuple[Any, list[Any], list[Any]]:
     services = world.bot.services
     score = await world.database.run(services.scores.get, message_id)
     cases = [case for case in await world.cases() if case.message_id == message_id]
@@ -62,14 +62,14 @@ async def test_the_event_carries_the_case_and_entry_stored_with_the_score(
     message = await world.alice.send(world.news, SEVERE)
 
     score, cases, entries = await _stored(world, message.id)
-    assert score is not None and score.action.value == "delete"  # type: ignore[attr-defined]
+    assert score is not None and score.action.value == "delete"
     (case,) = cases
     (entry,) = entries
-    assert case.type is CaseType.DELETE and case.auto  # type: ignore[attr-defined]
+    assert case.type is CaseType.DELETE and case.auto
     (event,) = seen
-    assert (event.case_number, event.queue_entry_id) == (case.case_number, entry.id)  # type: ignore[attr-defined]
+    assert (event.case_number, event.queue_entry_id) == (case.case_number, entry.id)
     # then acted on from those rows: DM'd, removed, posted once
-    assert case.dm_sent is True  # type: ignore[attr-defined]
+    assert case.dm_sent is True
     assert message.id not in {m.id for m in world.news.history()}
     assert len(world.queue_messages()) == 1
 

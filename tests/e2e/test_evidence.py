@@ -33,7 +33,7 @@ async def warden_scorer() -> AsyncIterator[Any]:
     await scorer.close()
 
 
-def fields(message: discord.Message) -> dict[str, str]:
+def fields(message: discord.Message) -> dict[str | None, str | None]:
     return {field.name: field.value for field in message.embeds[0].fields}
 
 

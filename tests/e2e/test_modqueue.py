@@ -81,11 +81,11 @@ def entry_message(world: World, message_id: int) -> discord.Message:
     return next(m for m in world.queue_messages() if m.id == message_id)
 
 
-def buttons(message: discord.Message) -> dict[str, discord.Component]:
+def buttons(message: discord.Message) -> dict[str, Any]:
     """Label -> component (buttons), plus ``"timeout"`` for the duration select."""
     found: dict[str, Any] = {}
     for row in message.components:
-        for child in row.children:  # type: ignore[union-attr]
+        for child in row.children:
             key = getattr(child, "label", None) or "timeout"
             found[key] = child
     return found

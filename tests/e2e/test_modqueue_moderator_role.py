@@ -70,7 +70,7 @@ async def test_everyone_cannot_be_a_moderator_role(world: World) -> None:
 
     assert result.ephemeral and "@everyone" in result.response.content
     error = expect_error(world.env, InvalidSettingError)
-    assert error.name == "moderator_role"
+    assert isinstance(error, InvalidSettingError) and error.name == "moderator_role"
     assert (await world.policy()).moderator_roles == []
 
 

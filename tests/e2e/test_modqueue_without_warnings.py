@@ -44,10 +44,7 @@ async def test_the_timeout_select_acts_without_the_warnings_cog(world: World) ->
     await unload_warnings(world)
     _message, posted = await queue_attack(world)
     select = next(
-        child
-        for row in posted.components
-        for child in row.children  # type: ignore[union-attr]
-        if getattr(child, "label", None) is None
+        child for row in posted.components for child in row.children if getattr(child, "label", None) is None
     )
 
     await world.moderator.select(posted, ["1h"], custom_id=select.custom_id)

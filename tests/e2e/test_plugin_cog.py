@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ def warden_extra_cogs() -> list[str]:
 
 
 async def test_example_plugin_receives_every_decision(world: World, tmp_path, monkeypatch) -> None:
-    cog = world.bot.get_cog("DecisionLogger")
+    cog: Any = world.bot.get_cog("DecisionLogger")  # the plug-in's class, loaded by module name
     assert cog is not None, "the plug-in was not loaded from WARDEN_EXTRA_COGS"
     assert PLUGIN in world.bot.extensions
     cog.path = tmp_path / "decisions.jsonl"
@@ -51,7 +52,7 @@ async def test_example_plugin_receives_every_decision(world: World, tmp_path, mo
 
 
 async def test_plugin_sees_edits_and_dry_run(world: World) -> None:
-    cog = world.bot.get_cog("DecisionLogger")
+    cog: Any = world.bot.get_cog("DecisionLogger")
     await world.set_policy(dry_run=True)
     message = await world.alice.send(world.news, CLEAN)
     await world.alice.edit(message, INSULT)
@@ -70,7 +71,7 @@ async def test_plugin_can_be_switched_off_per_server(world: World) -> None:
 
 
 async def test_forget_reaches_the_plugin(world: World, tmp_path) -> None:
-    cog = world.bot.get_cog("DecisionLogger")
+    cog: Any = world.bot.get_cog("DecisionLogger")
     cog.path = tmp_path / "decisions.jsonl"
     await world.alice.send(world.news, CLEAN)
     bobs = await world.bob.send(world.news, CLEAN)
@@ -85,7 +86,7 @@ async def test_forget_reaches_the_plugin(world: World, tmp_path) -> None:
 
 
 async def test_forget_reaches_the_plugin_without_a_file(world: World) -> None:
-    cog = world.bot.get_cog("DecisionLogger")
+    cog: Any = world.bot.get_cog("DecisionLogger")
     await world.alice.send(world.news, CLEAN)
 
     result = await world.admin.slash(world.news, "warden forget", user=world.alice)

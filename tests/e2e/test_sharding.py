@@ -21,7 +21,7 @@ from bot.discord_adapter.factory import create_bot
 from bot.settings import Settings
 from bot.sharding import ShardScope
 from bot.sources.service import ContextService
-from bot.storage.cases import CaseType
+from bot.storage.cases import CaseRepository, CaseType
 from bot.storage.database import Database
 
 
@@ -32,7 +32,7 @@ def sharded(tmp_path: Path, *ids: int, count: int = 2, **extra: Any) -> Settings
 
 
 async def test_unset_shard_settings_build_the_plain_client(tmp_path: Path) -> None:
-    bot = create_bot(Settings(discord_token="t", db_path=tmp_path / "w.db"), scorer=object())
+    bot = create_bot(Settings(discord_token="t", db_path=tmp_path / "w.db"), scorer=object())  # type: ignore[arg-type]  # never scores
     try:
         assert type(bot) is WardenBot and not isinstance(bot, discord.AutoShardedClient)
         assert bot.shard_count is None and bot.shard_scope.primary and bot.owns_guild(12345 << 22)
@@ -41,7 +41,7 @@ async def test_unset_shard_settings_build_the_plain_client(tmp_path: Path) -> No
 
 
 async def test_shard_settings_build_an_auto_sharded_bot_over_those_shards(tmp_path: Path) -> None:
-    bot = create_bot(sharded(tmp_path, 1, 2, count=4), scorer=object())
+    bot = create_bot(sharded(tmp_path, 1, 2, count=4), scorer=object())  # type: ignore[arg-type]  # never scores
     try:
         assert isinstance(bot, ShardedWardenBot) and isinstance(bot, discord.AutoShardedClient)
         assert bot.shard_count == 4 and bot.shard_ids == [1, 2]
@@ -54,8 +54,10 @@ async def test_shard_settings_build_an_auto_sharded_bot_over_those_shards(tmp_pa
 async def _past_due_timeout(bot: WardenBot, guild_id: int, user_id: int) -> Any:
     """A timeout that ended while no process ran, stored as a stopped process leaves it."""
     services = bot.services
+    cases = services.cases
+    assert isinstance(cases, CaseRepository)
     return await services.database.run(
-        lambda: services.cases.create(
+        lambda: cases.create(
             guild_id=guild_id,
             user_id=user_id,
             type=CaseType.TIMEOUT,
@@ -175,10 +177,10 @@ async def test_the_context_cog_polls_only_the_feeds_of_its_shards_servers(
         env.create_guild("Server on shard 1", shard_id=1)
         await env.settle()
         service = first.services.context
-        assert service is not None
+        assert isinstance(service, ContextService)
         for name, guild in (("zero", 4 << 22), ("one", 7 << 22), ("deployment", 0)):
             await service.add_feed(str(feeds.make_url(f"/{name}.xml")), guild_id=guild, poll_now=False)
-        cog = first.get_cog("Context")
+        cog: Any = first.get_cog("Context")  # the extension's class (discord.py imports it afresh)
         assert cog is not None
         await cog.poll_feeds()  # one round of the cog's feed task, as its loop runs it
     await first.close_services()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import discord
 import pytest
 
 from bot.errors import CaseNotFoundError, HierarchyError
-from bot.storage.cases import CaseType
+from bot.storage.cases import CaseRepository, CaseType
 from tests.e2e.conftest import INSULT, INSULT_2, INSULT_3, World, expect_error
 
 pytestmark = pytest.mark.backends  # the bot runs on a SQLite file, then on PostgreSQL
@@ -81,8 +82,10 @@ async def test_a_case_past_due_at_start_is_expired_with_its_modlog_post(world: W
 
     # a timeout that ended while no process ran (stored as the stopped process left it)
     services = world.bot.services
+    cases = services.cases
+    assert isinstance(cases, CaseRepository)
     stored = await world.database.run(
-        lambda: services.cases.create(
+        lambda: cases.create(
             guild_id=world.guild.id,
             user_id=world.alice.id,
             type=CaseType.TIMEOUT,
@@ -200,7 +203,7 @@ async def test_appeal_from_the_dm_lands_in_the_queue_linked_to_its_case(world: W
     await world.alice.send(world.news, INSULT)
     (dm,) = world.dms(world.alice)
     (case,) = await world.cases(world.alice)
-    received = []
+    received: list[Any] = []
 
     async def collect(event: object) -> None:
         received.append(event)
@@ -292,8 +295,10 @@ async def test_missing_bot_permission_is_named_to_the_moderator(world: World) ->
 
 
 async def test_discord_refusing_an_automatic_delete_is_logged_in_the_modlog(world: World) -> None:
+    me = world.guild.me
+    assert me is not None
     locked = world.guild.create_text_channel(
-        "locked", overwrites={world.guild.me: discord.PermissionOverwrite(manage_messages=False)}
+        "locked", overwrites={me: discord.PermissionOverwrite(manage_messages=False)}
     )
     await world.set_policy(
         watched_channels=[locked.id],
@@ -328,7 +333,7 @@ async def test_unexpected_listener_error_is_logged_and_the_bot_carries_on(world:
         str(first.id) in r.getMessage()
         and str(world.alice.id) in r.getMessage()
         and str(world.guild.id) in r.getMessage()
-        and isinstance(r.exc_info[1], RuntimeError)  # type: ignore[index]
+        and isinstance(r.exc_info[1], RuntimeError)
         for r in logged
     )
 
