@@ -1,4 +1,5 @@
-"""The ``warden`` command line: offline replay of a thread, and source-library administration."""
+"""The ``warden`` command line: offline replay of a thread, reports, source-library administration, and
+copying a database between backends."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ def _root(
 
 
 def _register_subcommands() -> None:
-    from bot.cli import replay, report, sources
+    from bot.cli import db, replay, report, sources
 
+    db.register(app)
     replay.register(app)
     report.register(app)
     sources.register(app)

@@ -132,14 +132,20 @@ class SourceLibrary:
                 _update(self.db, "sources", sid, row)
             else:
                 sid = _insert(self.db, "sources", row)
-            if self.dialect.postgres:  # SQLite's FTS5 index follows the row through triggers
-                self.db.execute(
-                    "UPDATE sources SET tsv = setweight(to_tsvector('english', ?), 'A') "
-                    "|| setweight(to_tsvector('english', ?), 'B') "
-                    "|| setweight(to_tsvector('english', ?), 'D') WHERE id = ?",
-                    [search_text(title.strip()), search_text(claim_reviewed or ""), search_text(text), sid],
-                )
+            self.index_text(sid, title.strip(), claim_reviewed, text)
             return sid
+
+    def index_text(self, source_id: int, title: str, claim_reviewed: str | None, text: str) -> None:
+        """Write the search vector of source ``source_id`` from its stored ``title``, ``claim_reviewed``
+        and ``text``: PostgreSQL's ``tsv`` column. Nothing on SQLite, whose FTS5 index follows the row
+        through triggers."""
+        if self.dialect.postgres:
+            self.db.execute(
+                "UPDATE sources SET tsv = setweight(to_tsvector('english', ?), 'A') "
+                "|| setweight(to_tsvector('english', ?), 'B') "
+                "|| setweight(to_tsvector('english', ?), 'D') WHERE id = ?",
+                [search_text(title), search_text(claim_reviewed or ""), search_text(text), source_id],
+            )
 
     def get(self, source_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query(f"SELECT {_COLUMNS} FROM sources WHERE id = ?", [source_id]))
