@@ -14,6 +14,7 @@ import asyncio
 import os
 import sys
 
+from bot.moderation.infraction_types import ModlogEntry
 from bot.moderation.infractions import InfractionService
 from bot.sharding import ShardScope
 from bot.storage import CaseRepository, Database
@@ -26,9 +27,9 @@ class ShardModlog:
         self._fd = os.open(posts, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._shard = shard
 
-    async def post_modlog(self, entry: object) -> None:
-        case = entry.case  # type: ignore[attr-defined]
-        line = f"{case.guild_id} {case.case_number} {entry.event} {self._shard}\n"  # type: ignore[attr-defined]
+    async def post_modlog(self, entry: ModlogEntry) -> None:
+        case = entry.case
+        line = f"{case.guild_id} {case.case_number} {entry.event} {self._shard}\n"
         os.write(self._fd, line.encode())
 
 
@@ -38,7 +39,7 @@ async def rearm(target: str, count: int, shard: int, posts: str) -> None:
     scope = ShardScope(count=count, ids=(shard,), sharded=True)
     service = InfractionService(database, CaseRepository(database), owns_guild=scope.owns)
     modlog = ShardModlog(posts, shard)
-    service.actions_for = lambda guild_id: modlog  # type: ignore[assignment,return-value]
+    service.actions_for = lambda guild_id: modlog  # type: ignore[assignment,return-value]  # only the modlog side
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     await service.reschedule()

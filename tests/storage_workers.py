@@ -32,6 +32,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bot.moderation.infraction_types import ModlogEntry
 from bot.moderation.infractions import InfractionService
 from bot.storage import CaseRepository, Database, QueueRepository, StateError
 
@@ -107,9 +108,9 @@ class RecordingModlog:
     def __init__(self, posts: str) -> None:
         self._fd = os.open(posts, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    async def post_modlog(self, entry: object) -> None:
-        case = entry.case  # type: ignore[attr-defined]
-        os.write(self._fd, f"{case.guild_id} {case.case_number} {entry.event}\n".encode())  # type: ignore[attr-defined]
+    async def post_modlog(self, entry: ModlogEntry) -> None:
+        case = entry.case
+        os.write(self._fd, f"{case.guild_id} {case.case_number} {entry.event}\n".encode())
 
 
 def _service(target: str, posts: str) -> tuple[Database, CaseRepository, InfractionService]:
@@ -117,7 +118,7 @@ def _service(target: str, posts: str) -> tuple[Database, CaseRepository, Infract
     cases = CaseRepository(database)
     service = InfractionService(database, cases)
     modlog = RecordingModlog(posts)
-    service.actions_for = lambda guild_id: modlog  # type: ignore[assignment,return-value]
+    service.actions_for = lambda guild_id: modlog  # type: ignore[assignment,return-value]  # only the modlog side
     return database, cases, service
 
 

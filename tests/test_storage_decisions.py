@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from bot.policy.decision import Action, Decision
 from bot.scoring.base import Scores
 from bot.storage import CaseRepository, Database, QueueRepository, ScoreRepository
 from bot.storage.cases import CaseType
-from bot.storage.decisions import CaseDraft, DecisionRepository, QueueDraft
+from bot.storage.decisions import CaseDraft, DecisionRepository, QueueDraft, RecordedDecision
 
 pytestmark = pytest.mark.backends  # every test here runs on SQLite and on PostgreSQL
 
@@ -25,7 +26,7 @@ AUTHOR = 7
 SCORES = Scores(toxicity=0.9, insult=0.95)
 
 
-def record(repo: DecisionRepository, message_id: int, action: Action, **drafts: object) -> object:
+def record(repo: DecisionRepository, message_id: int, action: Action, **drafts: Any) -> RecordedDecision:
     return repo.record(
         guild_id=GUILD,
         channel_id=3,
@@ -36,7 +37,7 @@ def record(repo: DecisionRepository, message_id: int, action: Action, **drafts: 
         model_version="m1",
         backend="keyword",
         now=NOW,
-        **drafts,  # type: ignore[arg-type]
+        **drafts,
     )
 
 
@@ -75,7 +76,7 @@ def test_a_timeout_decision_writes_score_case_and_entry_together(database: Datab
 def test_without_drafts_only_the_score_is_written(database: Database) -> None:
     recorded = record(DecisionRepository(database), 10, Action.LOG)
     assert counts(database) == (1, 0, 0)
-    assert recorded.case is None and recorded.queue_entry is None  # type: ignore[attr-defined]
+    assert recorded.case is None and recorded.queue_entry is None
 
 
 def test_an_edit_rescored_updates_the_score_and_opens_nothing_twice(database: Database) -> None:
@@ -83,26 +84,26 @@ def test_an_edit_rescored_updates_the_score_and_opens_nothing_twice(database: Da
     drafts = {"case": CaseDraft(CaseType.DELETE, "Automatic"), "queue": QueueDraft("automatic delete")}
     first = record(repo, 10, Action.DELETE, **drafts)
     again = record(repo, 10, Action.DELETE, **drafts)
-    assert again.case is None  # type: ignore[attr-defined]
-    assert again.conflict == first.case  # type: ignore[attr-defined]
-    assert not again.queue_created  # type: ignore[attr-defined]
-    assert again.queue_entry.id == first.queue_entry.id  # type: ignore[attr-defined]
+    assert again.case is None
+    assert again.conflict == first.case
+    assert not again.queue_created
+    assert again.queue_entry.id == first.queue_entry.id
     assert counts(database) == (1, 1, 1)
 
 
 def test_a_timeout_during_the_running_one_is_recorded_as_a_strike(database: Database) -> None:
     repo = DecisionRepository(database)
     timeout = CaseDraft(CaseType.TIMEOUT, "Automatic", timedelta(minutes=10), during_timeout=CaseType.WARN)
-    running = record(repo, 10, Action.TIMEOUT, case=timeout).case  # type: ignore[attr-defined]
+    running = record(repo, 10, Action.TIMEOUT, case=timeout).case
     strike = record(repo, 11, Action.TIMEOUT, case=timeout)
-    assert strike.conflict == running  # type: ignore[attr-defined]
-    assert strike.case.type is CaseType.WARN  # type: ignore[attr-defined]
-    assert strike.case.message_id == 11  # type: ignore[attr-defined]
-    assert strike.case.reason == f"Automatic; already timed out (case #{running.case_number})"  # type: ignore[attr-defined]
+    assert strike.conflict == running
+    assert strike.case.type is CaseType.WARN
+    assert strike.case.message_id == 11
+    assert strike.case.reason == f"Automatic; already timed out (case #{running.case_number})"
     # without a fallback the refusal is reported and the score is still stored
     plain = CaseDraft(CaseType.TIMEOUT, "Automatic", timedelta(minutes=10))
     refused = record(repo, 12, Action.TIMEOUT, case=plain)
-    assert refused.case is None and refused.conflict == running  # type: ignore[attr-defined]
+    assert refused.case is None and refused.conflict == running
     assert ScoreRepository(database).get(12) is not None
 
 
@@ -123,7 +124,7 @@ def test_a_failure_after_the_case_leaves_no_score_and_no_case(
     monkeypatch.undo()
     # the case number was not used up
     again = record(repo, 10, Action.DELETE, case=CaseDraft(CaseType.DELETE, "x"))
-    assert again.case.case_number == 1  # type: ignore[attr-defined]
+    assert again.case.case_number == 1
 
 
 def _event(action: str, *, dry_run: bool = False, **decision: object) -> DecisionEvent:
@@ -172,7 +173,7 @@ async def test_the_queue_posts_the_entry_recorded_with_the_score(database: Datab
     repo = DecisionRepository(database)
     event = _event("delete")
     recorded = record(repo, 10, Action.DELETE, queue=queue_draft(event))
-    entry = recorded.queue_entry  # type: ignore[attr-defined]
+    entry = recorded.queue_entry
     service = QueueService(database, QueueRepository(database))
     # the event carries the entry it opened: the mod queue posts that one, and adds nothing
     added = await service.add_decision(dataclasses.replace(event, queue_entry_id=entry.id))

@@ -12,7 +12,7 @@ import sqlite_utils
 from bot.policy import evaluate, load_default_policy
 from bot.policy.degraded import evaluate_degraded
 from bot.scoring.base import Scores
-from bot.storage import Database, ScoreRepository
+from bot.storage import Database, ScoreRecord, ScoreRepository
 from bot.storage._common import to_db_time
 from bot.storage.migrations import apply_migrations
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.backends  # every test here runs on SQLite and on Postg
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def _record(repo: ScoreRepository, scores: Scores, *, degraded: bool, now: datetime) -> object:
+def _record(repo: ScoreRepository, scores: Scores, *, degraded: bool, now: datetime) -> ScoreRecord:
     policy = load_default_policy()
     decide = evaluate_degraded if degraded else evaluate
     return repo.record(
@@ -41,10 +41,10 @@ def _record(repo: ScoreRepository, scores: Scores, *, degraded: bool, now: datet
 def test_a_degraded_row_is_marked_until_the_full_model_scores_it_again(database: Database) -> None:
     repo = ScoreRepository(database)
     first = _record(repo, Scores(insult=0.99), degraded=True, now=NOW)
-    assert first.degraded is True  # type: ignore[attr-defined]
-    assert first.reason.startswith("degraded")  # type: ignore[attr-defined]
+    assert first.degraded is True
+    assert first.reason.startswith("degraded")
     again = _record(repo, Scores(insult=0.5), degraded=False, now=NOW + timedelta(seconds=30))
-    assert again.degraded is False  # type: ignore[attr-defined]
+    assert again.degraded is False
     stored = repo.get(10)
     assert stored is not None and not stored.degraded
     assert stored.created_at == NOW and stored.scored_at == NOW + timedelta(seconds=30)
