@@ -372,3 +372,32 @@ def test_an_unreachable_or_unsupported_postgres_is_one_line_and_exit_2(
     assert missing.exit_code == 2 and "PostgreSQL support is not installed" in missing.stderr
     for result in (unreachable, missing):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_failed_copy_is_one_line_exit_1_and_writes_nothing(
+    place: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source_path, target_path = place("sqlite"), place("sqlite")
+    source = Database(source_path)
+    try:
+        populate(source)
+    finally:
+        source.close()
+    real = copy_module._write_batch
+
+    def failing(target: Database, db: Any, table: Any, rows: list[Any]) -> None:
+        if table.name == "queue_entries":
+            raise sqlite3.OperationalError("disk I/O error")
+        real(target, db, table, rows)
+
+    monkeypatch.setattr(copy_module, "_write_batch", failing)
+    failed = invoke(source_path, target_path)
+    assert failed.exit_code == 1
+    assert failed.stderr.strip() == (
+        f"error: the copy failed and nothing was written to {target_path}: disk I/O error"
+    )
+    target = Database(target_path)
+    try:
+        assert set(_row_counts(target).values()) == {0}
+    finally:
+        target.close()
