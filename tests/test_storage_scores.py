@@ -92,6 +92,16 @@ def test_opted_in_text_expires_and_is_purged(scores: ScoreRepository, keeping: P
     assert scores.purge_expired_text(NOW + timedelta(days=30)) == 0
 
 
+def test_a_nul_character_in_the_text_never_fails_the_write(
+    scores: ScoreRepository, keeping: PolicySettings, database: Database
+) -> None:
+    record(scores, 10, Scores(insult=0.9), text="before\x00after", settings=keeping)
+    row = scores.get(10)
+    # SQLite keeps the character; PostgreSQL's text columns cannot hold it, so it is replaced there
+    expected = "before\ufffdafter" if database.dialect.postgres else "before\x00after"
+    assert row is not None and row.text == expected and row.scores.insult == pytest.approx(0.9)
+
+
 def test_an_edit_updates_the_one_row(scores: ScoreRepository, keeping: PolicySettings) -> None:
     record(scores, 10, Scores(insult=0.9), text="first version", settings=keeping)
     edited = NOW + timedelta(minutes=3)

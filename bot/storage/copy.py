@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from bot.storage.database import Database, is_postgres_url
+from bot.storage.dialect import postgres_text
 from bot.storage.errors import StorageError
 from bot.storage.migrations import apply_migrations
 
@@ -289,7 +290,7 @@ def _write_batch(target: Database, db: Any, table: TableSpec, rows: list[tuple[A
         cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
     ):
         for row in rows:
-            copy.write_row(row)
+            copy.write_row([postgres_text(value) for value in row])
     if table.name == "sources":
         from bot.sources.store import SourceLibrary
 

@@ -93,3 +93,11 @@ def to_pyformat(sql: str) -> str:
             continue
         out.append("%%" if char == "%" else char)
     return "".join(out)
+
+
+def postgres_text(value: Any) -> Any:
+    """``value`` as PostgreSQL can store it: text columns refuse the NUL character (SQLite keeps it), so
+    a NUL in a member's text becomes U+FFFD instead of failing the whole write; other values pass."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value

@@ -29,7 +29,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.storage.database import Database
-from bot.storage.dialect import postgres_dialect, to_pyformat
+from bot.storage.dialect import postgres_dialect, postgres_text, to_pyformat
 from bot.storage.errors import DatabaseUnavailableError
 from bot.storage.migrations import apply_postgres_migrations
 
@@ -83,7 +83,7 @@ class Session:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run one statement written with ``?`` placeholders."""
         with self._database.connection_raw() as conn, conn.cursor() as cursor:
-            cursor.execute(to_pyformat(sql), list(params))
+            cursor.execute(to_pyformat(sql), [postgres_text(value) for value in params])
             return Result(cursor)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
