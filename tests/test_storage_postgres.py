@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -45,6 +46,17 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) 
     message = str(caught.value)
     assert "hunter2" not in message
     assert message.startswith(f"cannot use database postgresql://warden@{tmp_path}/nowhere: ")
+    assert "No such file or directory" in message  # libpq's own reason, not a pool timeout
+
+
+@pytest.mark.postgres
+def test_a_database_that_does_not_exist_is_named_with_the_servers_reason(pg_url: str) -> None:
+    parts = urlsplit(pg_url)
+    wrong = urlunsplit(parts._replace(path="/no_such_warden_db"))
+    with pytest.raises(DatabaseUnavailableError) as caught:
+        Database(wrong)  # refused by the server: not waited for like a server still starting
+    assert 'database "no_such_warden_db" does not exist' in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.postgres

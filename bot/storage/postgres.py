@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -125,6 +126,7 @@ class PostgresDatabase(Database):
         self._listen_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
+        _wait_for_server(url, self.path, timeout)
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -265,6 +267,29 @@ def _display(url: str) -> str:
     host = str(info.get("host") or "")
     port = f":{info['port']}" if info.get("port") else ""
     return f"postgresql://{user}{host}{port}/{info.get('dbname') or ''}"
+
+
+NOT_UP_YET = ("No such file or directory", "Connection refused", "the database system is starting up")
+"""libpq's words for a server that is not (yet) listening: worth waiting for (a container starting)."""
+
+
+def _wait_for_server(url: str, shown: str, timeout: float) -> None:
+    """Connect once before the pool does, so a wrong URL, password or database fails at once with
+    libpq's own reason, and a server that is still starting is waited for (up to ``timeout``) without
+    the pool's repeated warnings. Raises :class:`DatabaseUnavailableError`."""
+    deadline = time.monotonic() + timeout
+    pause = 0.25
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            psycopg.connect(url, connect_timeout=max(2, int(min(left, 10))), autocommit=True).close()
+            return
+        except psycopg.Error as error:
+            reason = _reason(error)
+            if not any(words in str(error) for words in NOT_UP_YET) or left <= pause:
+                raise DatabaseUnavailableError(shown, reason) from error
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
 def _reason(error: BaseException) -> str:
