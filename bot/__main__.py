@@ -55,15 +55,6 @@ def check_policy(path: str | Path | None) -> None:
         load_policy_file(path, base=default)
 
 
-def check_context() -> None:
-    """Read the ``context`` section of the settings from the environment (``WARDEN_CONTEXT_CONFIG``,
-    ``WARDEN_CONTEXT_PROVIDERS``) as :meth:`Settings.from_env` does, without needing a token; raises
-    ``ContextConfigError`` naming the file and key. ``main`` gets the same check from ``from_env``."""
-    from bot.settings import context_from_env
-
-    context_from_env()
-
-
 def check_extra_cogs(modules: Sequence[str]) -> None:
     """Import each deployment cog now, so a typo stops the start before connecting (``ValueError``)."""
     for module in modules:

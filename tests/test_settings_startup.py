@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import check_context, check_policy
+from bot.__main__ import check_policy
 from bot.context_settings import ContextConfigError
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, context_from_env
 from tests.conftest import REPO_ROOT
 
 
@@ -100,15 +100,17 @@ def test_a_policy_with_a_byte_order_mark_passes_the_check(tmp_path: Path) -> Non
     check_policy(policy)  # no error: the start goes on
 
 
-def test_check_context_reads_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_context_section_is_checked_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "context.toml"
     config.write_bytes(b"\xef\xbb\xbf[context]\nsemantic = false\n")
     monkeypatch.setenv("WARDEN_CONTEXT_CONFIG", str(config))
     monkeypatch.delenv("WARDEN_CONTEXT_PROVIDERS", raising=False)
-    check_context()
+    context_from_env()
     config.write_text("[context]\nsemantic = 'no'\n", encoding="utf-8")
     with pytest.raises(ContextConfigError, match=r"context\.semantic: must be true or false"):
-        check_context()
+        context_from_env()
 
 
 def test_environment_strings_still_parse_into_typed_settings() -> None:
