@@ -31,6 +31,7 @@ import csv
 import itertools
 import json
 import logging
+import math
 import os
 import platform
 import random
@@ -39,7 +40,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -218,7 +221,12 @@ async def _front(backend, args) -> dict:
 
     keys = itertools.count()
 
-    async def offered(rate: float, seconds: float, rescores: RescoreQueue | None = None) -> dict:
+    async def offered(
+        rate: float,
+        seconds: float,
+        rescores: RescoreQueue | None = None,
+        queue_key: Callable[[str, str], tuple[int, Any]] | None = None,
+    ) -> dict:
         latencies: list[float] = []
         tiers = {"full": 0, "lexical": 0, "degraded": 0, "deferred": 0}
 
@@ -228,14 +236,14 @@ async def _front(backend, args) -> dict:
                 result = await answer(text, allow_degraded=True)
             except Overloaded:  # neither tier in time: the cog defers the message to the full model
                 tiers["deferred"] += 1
-                if rescores is not None:
-                    rescores.add(next(keys), text)
+                if rescores is not None and queue_key is not None:
+                    rescores.add(*queue_key(text, "deferred"))
                 return
             latencies.append(time.perf_counter() - arrived)
             tier = "degraded" if result.degraded else result.tier
             tiers[tier] += 1
-            if result.degraded and rescores is not None:
-                rescores.add(next(keys), text)
+            if result.degraded and rescores is not None and queue_key is not None:
+                rescores.add(*queue_key(text, "degraded"))
 
         tasks = []
         begin = time.perf_counter()
@@ -257,26 +265,41 @@ async def _front(backend, args) -> dict:
         out["loads"].append({"share": share, **await offered(share * saturation, args.seconds)})
     out["rss_serving_mb"] = peak_rss_mb()  # model loaded, replay and offered loads done
 
-    # Burst: 10x saturation; what the lexical tier answers degraded goes to the full model again.
-    rescored: list[float] = []
+    # Burst: 10x saturation; what the lexical tier answers degraded, and what neither tier answered in
+    # time (deferred), goes to the full model again through a RescoreQueue, as the bot does.
+    rescored: dict[int, float] = {}
+    kinds: dict[int, str] = {}
 
-    async def rescore(text: str) -> None:
+    async def rescore(item: tuple[int, str]) -> None:
+        key, text = item
         await answer(text, allow_degraded=False)  # Overloaded: the queue retries later
-        rescored.append(time.perf_counter())
+        rescored[key] = time.perf_counter()
+
+    def queue_key(text: str, kind: str) -> tuple[int, tuple[int, str]]:
+        key = next(keys)
+        kinds[key] = kind
+        return key, (key, text)
 
     queue: RescoreQueue = RescoreQueue(
         rescore, ready=front.has_room, wait_ready=front.progressed, max_age_s=args.drain_limit_s
     )
-    burst = await offered(args.burst_factor * saturation, args.burst_seconds, queue)
+    burst = await offered(args.burst_factor * saturation, args.burst_seconds, queue, queue_key)
     burst_end = time.perf_counter()
     while not queue.idle and time.perf_counter() - burst_end < args.drain_limit_s:  # noqa: ASYNC110
         await asyncio.sleep(0.1)  # the queue offers no event to wait on; 0.1 s is the figure's grain
+    window_end = burst_end + args.rescore_window_s
+    degraded_keys = [k for k, kind in kinds.items() if kind == "degraded"]
+    deferred_keys = [k for k, kind in kinds.items() if kind == "deferred"]
     burst.update(
         factor=args.burst_factor,
         seconds=args.burst_seconds,
         rescored=len(rescored),
-        unscored=queue.pending + queue.in_flight + queue.expired_total + queue.refused_total,
-        drained_after_s=(max(rescored) - burst_end) if rescored else 0.0,
+        rescored_in_window=sum(1 for t in rescored.values() if t <= window_end),
+        degraded_not_in_window=sum(1 for k in degraded_keys if rescored.get(k, math.inf) > window_end),
+        # a deferred message has no decision until the full model scores it
+        unscored=sum(1 for k in deferred_keys if k not in rescored),
+        drained_after_s=(max(rescored.values()) - burst_end) if rescored else 0.0,
+        rescore_window_s=args.rescore_window_s,
     )
     out["burst"] = burst
     await queue.close()
@@ -343,9 +366,11 @@ def markdown(result: dict, args) -> str:
         f"for {burst['seconds']:g} s: "
         f"{burst['full']} answered by the full model, {burst['lexical']} by the lexical tier (final), "
         f"{burst['degraded']} degraded, {burst['deferred']} deferred (neither tier in time); "
-        f"{burst['rescored']} degraded or deferred scored by the full model afterwards, the last "
-        f"{burst['drained_after_s']:.1f} s after the burst; **{burst['unscored']} unscored** after "
-        f"{args.drain_limit_s:g} s. "
+        f"{burst['rescored']} degraded or deferred scored by the full model afterwards "
+        f"({burst['rescored_in_window']} within {burst['rescore_window_s']:g} s of the burst's end), the "
+        f"last {burst['drained_after_s']:.1f} s after it; {burst['degraded_not_in_window']} degraded not "
+        f"re-scored within {burst['rescore_window_s']:g} s; **{burst['unscored']} unscored** (deferred and "
+        f"never scored, {args.drain_limit_s:g} s allowed). "
         f"Peak RSS of the Warden process: {w['rss_loaded_mb']:.0f} MB after loading, "
         f"**{w['rss_serving_mb']:.0f} MB** after the replay and the offered loads, "
         f"{w['peak_rss_mb']:.0f} MB by the end of the burst (every message of it held at once: "
@@ -374,7 +399,8 @@ def parse(argv: list[str] | None):
     ap.add_argument("--burst-factor", type=float, default=10.0)
     ap.add_argument("--burst-seconds", type=float, default=10.0)
     ap.add_argument("--burst-pool", type=int, default=40000, help="distinct messages for the front")
-    ap.add_argument("--drain-limit-s", type=float, default=60.0)
+    ap.add_argument("--drain-limit-s", type=float, default=300.0, help="how long the re-scores may run")
+    ap.add_argument("--rescore-window-s", type=float, default=60.0, help="the issue's re-score bound")
     ap.add_argument("--write", type=Path, help="append the Markdown section to this file")
     ap.add_argument("--json", type=Path, help="write every figure here")
     ap.add_argument("--part", choices=("baselines", "warden"), help=argparse.SUPPRESS)
@@ -395,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         *("--seconds", str(args.seconds), "--loads", ",".join(map(str, args.loads))),
         *("--burst-factor", str(args.burst_factor), "--burst-seconds", str(args.burst_seconds)),
         *("--burst-pool", str(args.burst_pool), "--drain-limit-s", str(args.drain_limit_s)),
+        *("--rescore-window-s", str(args.rescore_window_s)),
     ]
     result = {"cpu": cpu_description(), "baselines": run_part("baselines", child_argv)}
     result["warden"] = run_part("warden", child_argv)

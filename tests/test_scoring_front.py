@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pytest
 
 from bot.pipeline import prepare
-from bot.scoring import Overloaded, Scores, ScoringService
+from bot.scoring import Overloaded, Scores, ScoringError, ScoringService
 from bot.scoring.batcher import MicroBatcher
 from bot.scoring.front import ChunkScores, TieredFront, room_check, score_chunks
 from tests.tiered_fake import FULL_INSULT, LEXICAL_INSULT, TieredFake
@@ -165,3 +165,93 @@ async def test_stats_and_properties() -> None:
     assert front.name == "tiered-fake" and front.model_version == "tiered-fake-1"
     assert stats["batches"] == 1 and stats["queue_depth"] == 0
     assert front.latency_percentiles()["count"] == 1
+
+
+async def test_the_full_model_starts_no_call_while_the_lexical_tier_has_work() -> None:
+    """In a burst both tiers compete for the same cores: the lexical tier's answers go first."""
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        assert front.lexical is not None
+        backend.gate.clear()
+        first = asyncio.create_task(front.score_chunks(["first"]))
+        await _until(lambda: backend.full_calls)
+        backend.fast_gate.clear()
+        lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
+        await _until(lambda: backend.fast_calls)
+        second = asyncio.create_task(front.score_chunks(["second"]))  # queued for the full model
+        await _until(lambda: front.full.queue_depth == 1)
+        backend.gate.set()
+        await first
+        await _until(lambda: not front.full.busy)
+        await asyncio.sleep(0.05)  # room for the collector to start a call, were it allowed to
+        assert backend.full_calls == [["first"]] and not second.done()
+        assert front.full.queue_depth == 1  # the held batch still counts as waiting (projected wait)
+        backend.fast_gate.set()
+        ((scores, final),) = await lexical
+        answer = await second
+    assert not final and scores.insult == LEXICAL_INSULT["moron"]
+    assert answer.tier == "full" and backend.full_calls == [["first"], ["second"]]
+
+
+async def test_closing_without_drain_fails_a_batch_held_for_the_lexical_tier() -> None:
+    backend = TieredFake()
+    front = TieredFront(backend)
+    await front.start()
+    assert front.lexical is not None
+    backend.fast_gate.clear()
+    lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
+    await _until(lambda: backend.fast_calls)
+    held = asyncio.create_task(front.score_chunks(["held"], allow_degraded=False))
+    await _until(lambda: front.full.queue_depth == 1 and not front.full.busy)
+    await asyncio.sleep(0.05)  # past the collector's wait for company: it would have started a call
+    assert backend.full_calls == [] and front.full.queue_depth == 1
+    closing = asyncio.create_task(front.close(drain=False))
+    await asyncio.sleep(0.01)
+    backend.fast_gate.set()
+    await closing
+    with pytest.raises(ScoringError):
+        await held
+    await lexical
+    assert backend.full_calls == []
+
+
+async def test_a_message_that_waited_past_its_bound_for_the_full_model_gets_the_lexical_answer() -> None:
+    backend = TieredFake()
+    async with TieredFront(backend, max_projected_wait_ms=200) as front:
+        backend.gate.clear()
+        first = asyncio.create_task(front.score_chunks(["first"], allow_degraded=False))
+        await _until(lambda: backend.full_calls)
+        late = asyncio.create_task(front.score_chunks(["you moron"]))  # admitted: nothing measured yet
+        await _until(lambda: front.full.queue_depth == 1)
+        await asyncio.sleep(0.25)  # its 200 ms are over while the full model is still busy
+        backend.gate.set()
+        await first
+        answer = await late
+        await _until(lambda: front.full.idle)
+    assert answer.tier == "lexical" and answer.degraded
+    assert answer.scores[0].insult == LEXICAL_INSULT["moron"]
+    assert backend.full_calls == [["first"]]  # given up before the call, never scored for nobody
+    assert front.degraded_total == 1 and front.full.expired_total == 1
+
+
+async def test_a_waiter_for_room_is_woken_when_every_waiting_text_was_given_up() -> None:
+    """The re-score queue waits on ``progressed()``: a batch that had nothing left to score must wake it."""
+    backend = TieredFake()
+    async with TieredFront(backend, max_projected_wait_ms=200) as front:
+        assert front.lexical is not None
+        backend.fast_gate.clear()
+        lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
+        await _until(lambda: backend.fast_calls)
+        late = asyncio.create_task(front.full.score_many(["late"], deadline_s=0.2))
+        await _until(lambda: front.full.yielding)  # held behind the lexical tier's call
+        waiter = asyncio.create_task(front.progressed())
+        await asyncio.sleep(0.25)
+        assert not waiter.done()
+        backend.fast_gate.set()
+        await lexical
+        with pytest.raises(Overloaded):
+            await late
+        async with asyncio.timeout(5):
+            await waiter
+        assert front.full.idle and front.has_room()
+    assert backend.full_calls == []

@@ -41,6 +41,9 @@ class TieredFake:
         self.overhead_s = overhead_s
         self.gate = threading.Event()
         self.gate.set()
+        self.fast_gate = threading.Event()
+        """Holds every lexical-tier call while clear (set by default)."""
+        self.fast_gate.set()
         self.full_calls: list[list[str]] = []
         self.fast_calls: list[list[str]] = []
         self._lock = threading.Lock()
@@ -66,6 +69,7 @@ class TieredFake:
     def score_fast(self, texts: Sequence[str]) -> list[tuple[Scores, bool]]:
         with self._lock:
             self.fast_calls.append(list(texts))
+        self.fast_gate.wait(30)
         answers = []
         for text in texts:
             insult = _insult(text, LEXICAL_INSULT)

@@ -22,6 +22,11 @@ drop), so a caller can answer another way instead of waiting. An idle batcher ta
 too-high estimate is corrected by the next call instead of refusing everything). ``max_queue``
 remains as a hard cap on the number of waiting texts (memory), ``Overloaded`` too.
 
+**Yielding to a more urgent batcher.** ``yield_to`` (an async callable, default none) is awaited
+before each backend call, with the chosen batch counted as waiting: the bot's front makes the full model
+wait there while the lexical tier has work, so in a burst the cheap answers are not starved of CPU by
+the expensive ones.
+
 **A text fails alone.** When a batch fails, its halves are scored again, and so on down to single
 texts, so a backend failure fails only the texts that cause it (each caller gets a ``ScoringError``)
 and their batch-mates are still scored: a backend that fails on everything costs ``2n - 1`` calls for a
@@ -37,7 +42,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -108,6 +113,8 @@ class _Item(Generic[T]):
     future: asyncio.Future[T]
     enqueued: float = field(default_factory=time.perf_counter)
     seq: int = field(default_factory=lambda: next(_sequence))
+    deadline: float | None = None
+    """``perf_counter`` time after which it is given up unless the backend has it."""
 
 
 class MicroBatcher(Generic[T]):
@@ -129,6 +136,7 @@ class MicroBatcher(Generic[T]):
         executor: Executor | None = None,
         latency_window: int = 1024,
         initial_item_ms: float = 10.0,
+        yield_to: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -148,6 +156,10 @@ class MicroBatcher(Generic[T]):
         self._own_executor = executor is None
         self._pending: deque[_Item[T]] = deque()
         self._planned: deque[list[_Item[T]]] = deque()
+        self._held: list[_Item[T]] = []
+        """The next batch, chosen and waiting on ``yield_to``."""
+        self.yield_to = yield_to
+        """Awaited before each backend call (see the module docstring)."""
         self._wake: asyncio.Event | None = None
         self._progress: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -162,6 +174,8 @@ class MicroBatcher(Generic[T]):
         self.failed_total = 0
         self.rejected_total = 0
         """Texts refused with ``Overloaded``."""
+        self.expired_total = 0
+        """Texts given up at their deadline before the backend took them (``score_many(deadline_s=)``)."""
         self.batches_total = 0
         self.split_batches_total = 0
         """Failed backend calls that were split in two to find the text that fails."""
@@ -218,12 +232,16 @@ class MicroBatcher(Generic[T]):
         (future,) = self._admit([text])
         return await future
 
-    async def score_many(self, texts: Sequence[str]) -> list[T]:
+    async def score_many(self, texts: Sequence[str], *, deadline_s: float | None = None) -> list[T]:
         """Results for several texts (e.g. the chunks of one message), admitted together: either all are
-        queued or ``Overloaded`` is raised and none is. Raises the first text's error when one fails."""
+        queued or ``Overloaded`` is raised and none is. Raises the first text's error when one fails.
+
+        With ``deadline_s``, a text still waiting that long after admission is given up when the
+        collector next looks (:meth:`shed_expired`: ``Overloaded``, and the collector skips it), so the
+        caller can answer another way; a text in the backend's hands is always answered."""
         if not texts:
             return []
-        futures = self._admit(list(texts))
+        futures = self._admit(list(texts), deadline_s=deadline_s)
         results = await asyncio.gather(*futures, return_exceptions=True)
         scored: list[T] = []
         for result in results:
@@ -268,7 +286,12 @@ class MicroBatcher(Generic[T]):
     @property
     def queue_depth(self) -> int:
         """Texts waiting to be batched (not counting the batch in the backend)."""
-        return len(self._pending) + sum(len(batch) for batch in self._planned)
+        return len(self._pending) + sum(len(batch) for batch in self._planned) + len(self._held)
+
+    @property
+    def yielding(self) -> bool:
+        """A batch is chosen and held on ``yield_to`` (another batcher goes first)."""
+        return bool(self._held)
 
     @property
     def busy(self) -> bool:
@@ -278,7 +301,7 @@ class MicroBatcher(Generic[T]):
     @property
     def idle(self) -> bool:
         """Nothing in the backend and nothing waiting."""
-        return self._in_flight is None and not self._pending and not self._planned
+        return self._in_flight is None and not self._pending and not self._planned and not self._held
 
     @property
     def running(self) -> bool:
@@ -299,7 +322,7 @@ class MicroBatcher(Generic[T]):
         }
 
     # --- admission -------------------------------------------------------------------------------------
-    def _admit(self, texts: list[str]) -> list[asyncio.Future[T]]:
+    def _admit(self, texts: list[str], *, deadline_s: float | None = None) -> list[asyncio.Future[T]]:
         if not self._accepting or self._wake is None:
             raise BatcherClosedError("scoring batcher is not running (call start() first)")
         depth = self.queue_depth
@@ -320,11 +343,32 @@ class MicroBatcher(Generic[T]):
         futures: list[asyncio.Future[T]] = []
         for text in texts:
             future: asyncio.Future[T] = loop.create_future()
-            self._pending.append(_Item(text=text, future=future, enqueued=now))
+            deadline = None if deadline_s is None else now + deadline_s
+            item = _Item(text=text, future=future, enqueued=now, deadline=deadline)
+            self._pending.append(item)
             self.arrivals.observe(now)
             futures.append(future)
         self._wake.set()
         return futures
+
+    def shed_expired(self, batch: Sequence[_Item[T]] = ()) -> int:
+        """Give up every waiting text whose deadline passed (``Overloaded`` to its caller); how many.
+
+        Called before each backend call (``batch``: the one about to run) and by a ``yield_to`` that
+        holds the collector for long."""
+        now = time.perf_counter()
+        shed = 0
+        planned = itertools.chain.from_iterable(self._planned)
+        waiting = itertools.chain(self._pending, planned, self._held, batch)
+        for item in waiting:
+            if item.deadline is not None and item.deadline <= now and not item.future.done():
+                waited = now - item.enqueued
+                item.future.set_exception(
+                    Overloaded(self.queue_depth, self.max_queue, projected_wait_s=waited, max_wait_s=waited)
+                )
+                shed += 1
+        self.expired_total += shed
+        return shed
 
     # --- the collector ---------------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -333,6 +377,13 @@ class MicroBatcher(Generic[T]):
             batch = await self._next_batch()
             if batch is None:
                 return
+            if self.yield_to is not None:
+                self._held = batch
+                try:
+                    await self.yield_to()
+                finally:
+                    self._held = []
+            self.shed_expired(batch)
             await self._run_batch(loop, batch)
 
     async def _next_batch(self) -> list[_Item[T]] | None:
@@ -391,8 +442,9 @@ class MicroBatcher(Generic[T]):
         self.shaped_windows_total += 1
 
     async def _run_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Item[T]]) -> None:
-        live = [item for item in batch if not item.future.done()]  # cancelled callers are skipped
+        live = [item for item in batch if not item.future.done()]  # cancelled or given-up texts are skipped
         if not live:
+            self._signal_progress()  # the queue shrank: a waiter for room must look again
             return
         self.batches_total += 1
         try:
@@ -451,7 +503,7 @@ class MicroBatcher(Generic[T]):
         self.scored_total += len(items)
 
     def _fail_queued(self, error: ScoringError) -> None:
-        waiting = [*self._pending, *itertools.chain.from_iterable(self._planned)]
+        waiting = [*self._pending, *itertools.chain.from_iterable(self._planned), *self._held]
         self._pending.clear()
         self._planned.clear()
         for item in waiting:

@@ -4,7 +4,14 @@
 projected wait (``max_projected_wait_ms``, 2 s by default): a message that would wait longer is refused
 at once. When the backend has a lexical tier (``score_fast``: the embedded model's tier 1), a refused
 message's chunks are scored by it instead, through a second micro-batcher with its own worker thread,
-so the answer comes at once even while the full model is busy. Each chunk's answer says whether it is
+so the answer comes at once even while the full model is busy. The lexical tier goes first: the full
+model starts no new call while the lexical tier has work (``MicroBatcher.yield_to``), because on a
+small machine both compete for the same cores, and in a burst the message that gets no answer at all
+is worse than one answered degraded a little later by the full model. While the full model is held
+that way, a new message goes straight to the lexical tier; one the full model admitted but had not
+started within ``max_projected_wait_ms`` is answered by the lexical tier too (its wait is over; one
+the model has started is always answered by it, so no work is thrown away). Each
+chunk's answer says whether it is
 final: tier 1 clears most ordinary chat, and then the full cascade would have answered the same. A
 message with any chunk tier 1 does not clear is **degraded**: the caller decides on it at stricter
 thresholds (:mod:`bot.policy.degraded`) and has the full model score it again once it has room
@@ -98,6 +105,9 @@ class TieredFront:
                 max_projected_wait_ms=lexical_max_projected_wait_ms or max_projected_wait_ms,
                 initial_item_ms=1.0,
             )
+            self.full.yield_to = self._lexical_first
+        self.max_wait_s = max_projected_wait_ms / 1000
+        """How long a message waits for the full model before the lexical tier answers it."""
         self.full_answers_total = 0
         """Messages the full model answered."""
         self.lexical_final_total = 0
@@ -106,6 +116,14 @@ class TieredFront:
         """Messages answered degraded (the lexical tier did not clear every chunk)."""
         self.refused_total = 0
         """Messages neither tier could take in time (``Overloaded`` raised to the caller)."""
+
+    async def _lexical_first(self) -> None:
+        """Until the lexical tier has nothing waiting or running (at once without one, or once closed);
+        meanwhile the full model's waiting texts past their deadline are given up to the lexical tier."""
+        lexical = self.lexical
+        while lexical is not None and lexical.running and not lexical.idle:
+            await lexical.progressed()
+            self.full.shed_expired()  # what waited past its bound is answered by the lexical tier
 
     # --- what the bot reads ------------------------------------------------------------------------
     @property
@@ -174,15 +192,22 @@ class TieredFront:
         """Scores for one message's chunks: the full model's when it can take them in time, else (with
         ``allow_degraded`` and a lexical tier) the lexical tier's at once. Raises ``Overloaded`` when
         neither can, ``ScoringError`` when the backend fails on a chunk."""
-        try:
-            scores = await self.full.score_many(texts)
-        except Overloaded:
-            if not allow_degraded or self.lexical is None:
+        if not allow_degraded or self.lexical is None:
+            try:
+                scores = await self.full.score_many(texts)
+            except Overloaded:
                 self.refused_total += 1
                 raise
-        else:
             self.full_answers_total += 1
             return ChunkScores(tuple(scores))
+        if not self.full.yielding:
+            try:
+                scores = await self.full.score_many(texts, deadline_s=self.max_wait_s)
+            except Overloaded:
+                pass  # refused, or admitted but not handed to the model in time (skipped there)
+            else:
+                self.full_answers_total += 1
+                return ChunkScores(tuple(scores))
         try:
             answers = await self.lexical.score_many(texts)
         except Overloaded:
