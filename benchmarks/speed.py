@@ -11,8 +11,8 @@ Measured in one run, on ``--cores`` cores (default 2; pinned with sched_setaffin
 * **plain-torch MiniLM**: Warden's tier-2 model on torch alone (bfloat16 where the CPU has it natively),
   every text through it, calls of 32;
 * **replay**: ``ReplayEngine`` as ``warden replay --no-evidence`` runs it (prepare, cascade, policy);
-* **front**: the bot's ``TieredFront`` (as ``create_bot`` builds it) with prepare off the loop, as the
-  scoring cog does: saturation (a closed loop of 128 callers), then p50/p99 from arrival to result under
+* **front**: the bot's ``TieredFront`` (as ``create_bot`` builds it) with prepare off the loop and batched,
+  as the use case does: saturation (a closed loop of 128 callers), then p50/p99 from arrival to result under
   open-loop offered loads (shares of saturation), then a **burst** of 10x saturation for 10 s with
   degraded answers re-scored by the full model through a ``RescoreQueue`` (as the cog does);
 * the peak RSS of the Warden process (model loaded, replay and front run), the CPU's flags and the
@@ -179,7 +179,7 @@ def part_warden(args) -> dict:
 
 
 async def _front(backend, args) -> dict:
-    from bot.pipeline import prepare
+    from bot.moderation.prepare_queue import BatchedPrepare
     from bot.scoring.batcher import Overloaded
     from bot.scoring.front import ChunkScores, TieredFront
     from bot.scoring.rescore import RescoreQueue
@@ -192,8 +192,10 @@ async def _front(backend, args) -> dict:
     def next_text() -> str:
         return pool[next(cursor) % len(pool)]
 
+    prepare = BatchedPrepare()  # as the use case prepares: off the loop, batched
+
     async def answer(text: str, allow_degraded: bool):
-        prepared = await asyncio.to_thread(prepare, text)
+        prepared = await prepare(text)
         if not prepared.chunks:  # nothing to score (the cog stops here too)
             return ChunkScores(())
         return await front.score_chunks(prepared.chunks, allow_degraded=allow_degraded)

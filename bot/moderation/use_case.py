@@ -28,7 +28,6 @@ in through :class:`~bot.moderation.message.Ports`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import time
@@ -41,7 +40,7 @@ from bot.explain import Evidence, aexplain, evidence_dicts, score_many_of
 from bot.moderation.decision_records import case_draft, queue_draft
 from bot.moderation.message import Assessment, MessageInput, Outcome, PendingRescore, Ports
 from bot.moderation.ordering import KeyedTurns, Turn
-from bot.pipeline import prepare
+from bot.moderation.prepare_queue import BatchedPrepare
 from bot.pipeline.address import addresses_someone
 from bot.policy import AuthorHistory, PolicySettings, evaluate
 from bot.policy.decision import Action, Decision
@@ -197,6 +196,8 @@ class ModerateMessage:
         self.metrics = metrics if metrics is not None else ScoringMetrics()
         self.ports = ports if ports is not None else Ports()
         self.evidence = evidence
+        self.prepare = BatchedPrepare()
+        """Preparation off the event loop, batched into worker-thread calls."""
         self.turns = KeyedTurns()
         """One line per (guild, author): their messages are decided in arrival order."""
         self.rescores: RescoreQueue[int, PendingRescore] = RescoreQueue(
@@ -245,10 +246,10 @@ class ModerateMessage:
     async def assess(
         self, message: MessageInput, *, allow_degraded: bool, retry: bool = False
     ) -> Assessment | None:
-        """Prepare (off the event loop: regular expressions over up to 4000 characters) and score through
+        """Prepare (off the event loop, batched: :mod:`bot.moderation.prepare_queue`) and score through
         the front; ``None`` for an empty text, a deferred message or a scoring failure (logged).
         ``retry``: ``Overloaded`` is raised instead of deferring (a re-score: its queue keeps it)."""
-        prepared = await asyncio.to_thread(prepare, message.content)
+        prepared = await self.prepare(message.content)
         if prepared.is_empty:
             return None
         started = time.perf_counter()
