@@ -334,3 +334,54 @@ def test_excerpt_drops_lone_surrogates_so_it_can_be_stored() -> None:
     text = excerpt("you \ud800 idiot")
     assert text == "you idiot"
     text.encode("utf-8")  # SQLite and Discord take only text with a UTF-8 form
+
+
+async def test_an_expiry_line_a_killed_process_owed_is_posted_once_on_the_next_start(
+    database: Database,
+) -> None:
+    first = InfractionService(database, CaseRepository(database))
+    outcome = await first.apply(
+        FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None)
+    )
+    await first.scheduler.aclose()
+    # The process ended the case and was killed before posting its modlog line.
+    assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
+
+    second = InfractionService(database, CaseRepository(database))
+    second.actions_for = lambda guild_id: None  # the server is not reachable yet: the line stays owed
+    assert await second.reschedule() == 0
+    assert len(await database.run(second.cases.owed_modlog)) == 1
+
+    actions = FakeActions()
+    third = InfractionService(database, CaseRepository(database))
+    third.actions_for = lambda guild_id: actions
+    assert await third.reschedule() == 0
+    assert [(name, entry.event, entry.case.case_number) for name, entry in actions.calls] == [
+        ("modlog", "expired", outcome.case.case_number)
+    ]
+    assert await database.run(third.cases.owed_modlog) == []
+    assert await third.reschedule() == 0 and len(actions.calls) == 1  # posted once, never again
+
+
+async def test_an_owed_line_of_another_shards_server_is_left_to_it(database: Database) -> None:
+    first = InfractionService(database, CaseRepository(database))
+    outcome = await first.apply(
+        FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None)
+    )
+    await first.scheduler.aclose()
+    assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
+    actions = FakeActions()
+    other = InfractionService(database, CaseRepository(database), owns_guild=lambda guild_id: guild_id != 1)
+    other.actions_for = lambda guild_id: actions
+    assert await other.post_owed_modlog() == 0
+    assert actions.calls == [] and len(await database.run(other.cases.owed_modlog)) == 1
+
+
+async def test_a_timer_expiry_settles_the_line_it_owed(service: InfractionService) -> None:
+    actions = FakeActions(modlog_fails=True)  # refused by Discord: logged, not owed forever
+    service.actions_for = lambda guild_id: actions
+    outcome = await service.apply(actions, warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None))
+    await service.scheduler.aclose()
+    assert await service.expire(1, outcome.case.case_number)
+    assert actions.calls[-1][0] == "modlog" and actions.calls[-1][1].event == "expired"
+    assert await service.database.run(service.cases.owed_modlog) == []

@@ -236,3 +236,36 @@ def test_list_for_user_newest_first(cases: CaseRepository) -> None:
 def test_unknown_case_type_is_refused(cases: CaseRepository) -> None:
     with pytest.raises(ValueError, match="'mute' is not a valid CaseType"):
         cases.create(guild_id=1, user_id=5, type="mute")
+
+
+def test_an_expiry_owes_its_modlog_line_in_the_same_transaction(cases: CaseRepository) -> None:
+    case = cases.create(
+        guild_id=1, user_id=5, type="timeout", moderator_id=None, created_at=NOW, expires_at=NOW
+    )
+    assert cases.owed_modlog() == []
+    assert cases.expire(1, case.case_number, owe_modlog="expired")
+    (owed,) = cases.owed_modlog()
+    assert (owed.guild_id, owed.case_number, owed.event) == (1, case.case_number, "expired")
+    assert not cases.expire(1, case.case_number, owe_modlog="expired")  # ended already: nothing owed twice
+    assert len(cases.owed_modlog()) == 1
+    assert cases.modlog_posted(1, case.case_number, "expired")
+    assert cases.owed_modlog() == []
+    assert not cases.modlog_posted(1, case.case_number, "expired")
+
+
+def test_a_failed_expiry_owes_nothing(cases: CaseRepository, database: Database) -> None:
+    case = cases.create(
+        guild_id=1, user_id=5, type="timeout", moderator_id=None, created_at=NOW, expires_at=NOW
+    )
+
+    class RolledBackError(Exception):
+        pass
+
+    with pytest.raises(RolledBackError), database.transaction():
+        cases.expire(1, case.case_number, owe_modlog="expired")
+        raise RolledBackError  # the enclosing transaction rolls back: the case is still active, nothing owed
+    assert cases.get(1, case.case_number).active  # type: ignore[union-attr]
+    assert cases.owed_modlog() == []
+    with pytest.raises(NotFoundError):
+        cases.expire(1, 99, owe_modlog="expired")
+    assert cases.owed_modlog() == []

@@ -54,12 +54,15 @@ from bot.moderation.infraction_types import (
 from bot.moderation.text import excerpt
 from bot.service_protocols import QueueStore
 from bot.storage._common import utcnow
-from bot.storage.cases import Case, CaseRepository, CaseType
+from bot.storage.cases import Case, CaseRepository, CaseType, OwedModlog
 from bot.storage.database import Database
 from bot.storage.errors import ConflictError, NotFoundError, StateError
 from bot.storage.queue import QueueEntry, QueueSource, QueueStatus
 
 log = logging.getLogger(__name__)
+
+EXPIRED = "expired"
+"""The modlog event of a case whose time ran out (recorded as owed in the case's own transaction)."""
 
 
 async def _acting_everywhere(guild_id: int) -> bool:
@@ -330,19 +333,47 @@ class InfractionService(DecisionActing):
         )
 
     async def expire(self, guild_id: int, case_number: int) -> bool:
-        """End an active case whose time ran out and say so in the modlog; False when it had ended."""
-        changed = await self.database.run(self.cases.expire, guild_id, case_number)
+        """End an active case whose time ran out and say so in the modlog; False when it had ended.
+
+        The line is recorded as owed in the transaction that ends the case and settled once posted,
+        so a process stopped in between posts it on its next start (:meth:`post_owed_modlog`)."""
+        changed = await self.database.run(self.cases.expire, guild_id, case_number, owe_modlog=EXPIRED)
         if not changed:
             return False
-        case = await self._get(guild_id, case_number)
+        await self._post_owed(guild_id, case_number, EXPIRED)
+        return True
+
+    async def post_owed_modlog(self, owed: Sequence[OwedModlog] | None = None) -> int:
+        """Post the modlog lines a stopped process owed (``owed``: as read before this process armed
+        any timer; default: read now), in the servers this process owns and can reach; returns how
+        many were posted. A line for a server out of reach stays owed."""
+        if owed is None:
+            owed = await self.database.run(self.cases.owed_modlog)
+        posted = 0
+        for line in owed:
+            if not self.owns_guild(line.guild_id):
+                continue
+            if await self._post_owed(line.guild_id, line.case_number, line.event):
+                posted += 1
+        if posted:
+            log.info("posted %d modlog line(s) a stopped process owed", posted)
+        return posted
+
+    async def _post_owed(self, guild_id: int, case_number: int, event: str) -> bool:
+        """Post an owed line and settle it; False (still owed) while the server is out of reach."""
         actions = self.actions_for(guild_id)
-        if actions is not None:
-            await self._modlog(actions, ModlogEntry(event="expired", case=case, actor_id=None))
+        if actions is None:
+            return False
+        case = await self._get(guild_id, case_number)
+        await self._modlog(actions, ModlogEntry(event=event, case=case, actor_id=None))
+        await self.database.run(self.cases.modlog_posted, guild_id, case_number, event)
         return True
 
     async def reschedule(self) -> int:
         """On start: re-arm the timer of every active case with an expiry (past ones run at once) in the
-        servers this process owns (:attr:`owns_guild`); returns how many were armed."""
+        servers this process owns (:attr:`owns_guild`), and post the modlog lines a stopped process
+        owed; returns how many timers were armed."""
+        owed = await self.database.run(self.cases.owed_modlog)  # before any timer here owes one
         stored = await self.database.run(self.cases.active_expiring)
         pending = [case for case in stored if self.owns_guild(case.guild_id)]
         for case in pending:
@@ -353,6 +384,7 @@ class InfractionService(DecisionActing):
                 len(pending),
                 extra={"other_shards": len(stored) - len(pending)},  # those of servers on other shards
             )
+        await self.post_owed_modlog(owed)
         return len(pending)
 
     # ------------------------------------------------------------------ appeals

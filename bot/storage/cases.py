@@ -100,6 +100,16 @@ def _case(row: Mapping[str, Any]) -> Case:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OwedModlog:
+    """A modlog line recorded as owed with its case's change and not posted yet."""
+
+    guild_id: int
+    case_number: int
+    event: str
+    since: datetime
+
+
 DEFAULT_LOOKBACK = timedelta(hours=MAX_ESCALATION_HOURS)
 """How far back :meth:`CaseRepository.history_for` looks by default: the longest window a ladder rung
 may have, so the history is complete for any valid policy."""
@@ -358,12 +368,43 @@ class CaseRepository:
         self._update(guild_id, case_number, "dm_sent = ?, dm_error = ?", "1 = 1", [int(sent), error])
         return self._need(guild_id, case_number)
 
-    def expire(self, guild_id: int, case_number: int) -> bool:
-        """End an active case (its expiry came, or the timeout was lifted); False if it was not active."""
-        changed = self._update(guild_id, case_number, "active = 0", "active = 1", [])
+    def expire(self, guild_id: int, case_number: int, *, owe_modlog: str | None = None) -> bool:
+        """End an active case (its expiry came, or the timeout was lifted); False if it was not active.
+
+        ``owe_modlog`` (an event, e.g. ``"expired"``): in the same transaction, record that a modlog
+        line is owed for it (:meth:`owed_modlog`), so a process killed before posting it does not lose
+        it; :meth:`modlog_posted` settles it."""
+        with self._database.transaction() as db:
+            changed = self._update(guild_id, case_number, "active = 0", "active = 1", [])
+            if changed and owe_modlog is not None:
+                db.execute(
+                    "INSERT INTO modlog_outbox (guild_id, case_number, event, created_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (guild_id, case_number, event) DO NOTHING",
+                    [guild_id, case_number, owe_modlog, to_db_time(utcnow())],
+                )
         if not changed:
             self._need(guild_id, case_number)
         return changed
+
+    # -- the modlog outbox --------------------------------------------------------------------------
+
+    def owed_modlog(self) -> list[OwedModlog]:
+        """Modlog lines owed and not posted yet (a process stopped between the case and its line),
+        oldest first."""
+        with self._database.connection() as db:
+            found = rows(db, "SELECT guild_id, case_number, event, created_at FROM modlog_outbox ORDER BY id")
+        return [
+            OwedModlog(r["guild_id"], r["case_number"], r["event"], need_time(r["created_at"])) for r in found
+        ]
+
+    def modlog_posted(self, guild_id: int, case_number: int, event: str) -> bool:
+        """The owed line was posted (or Discord refused it, which is logged): nothing is owed any more."""
+        with self._database.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM modlog_outbox WHERE guild_id = ? AND case_number = ? AND event = ?",
+                [guild_id, case_number, event],
+            )
+            return cursor.rowcount == 1
 
     def extend(self, guild_id: int, case_number: int, expires_at: datetime) -> Case:
         """Move an active case's expiry to ``expires_at`` (a running timeout extended by a stronger
