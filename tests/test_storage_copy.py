@@ -18,7 +18,8 @@ from bot.explain import Evidence
 from bot.policy import load_default_policy
 from bot.policy.decision import Action, Decision
 from bot.scoring.base import Scores
-from bot.sources.store import RequestLog, SourceLibrary
+from bot.sources.request_log import RequestLog
+from bot.sources.store import SourceLibrary
 from bot.storage import CaseRepository, Database, QueueRepository, ScoreRepository, SettingsRepository
 from bot.storage import copy as copy_module
 from bot.storage.cases import CaseType

@@ -9,7 +9,8 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import sqlite_utils
 
-from bot.sources.store import RequestLog, SourceLibrary
+from bot.sources.request_log import RequestLog
+from bot.sources.store import SourceLibrary
 
 T = TypeVar("T")
 P = ParamSpec("P")

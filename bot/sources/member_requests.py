@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.context_settings import ContextSettings
 from bot.sources.models import ContextResult
-from bot.sources.store import RequestLog
+from bot.sources.request_log import RequestLog
 
 SERVER_KEYS: dict[str, str] = {
     "public_after_requests": "public_threshold",

@@ -22,8 +22,8 @@ from bot.sources.member_requests import (
     reserve_request,
     server_settings,
 )
+from bot.sources.request_log import RequestLog
 from bot.sources.search import SearchService
-from bot.sources.store import RequestLog
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,33 @@
+"""Small helpers the context feature's repositories share: times as stored, one-row inserts and updates
+in plain SQL that runs on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def insert_row(db: Any, table: str, row: dict[str, Any]) -> int:
+    """Insert ``row`` into ``table`` and return its new id."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    return int(
+        db.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(row.values())
+        ).fetchone()[0]
+    )
+
+
+def update_row(db: Any, table: str, row_id: int, fields: dict[str, Any]) -> None:
+    """Set ``fields`` (names from code, never from input) on row ``row_id`` of ``table``."""
+    if fields:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        db.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", [*fields.values(), row_id])
