@@ -331,9 +331,9 @@ class MicroBatcher(Generic[T]):
         waiting = itertools.chain(self._pending, planned, self._held, batch)
         for item in waiting:
             if item.deadline is not None and item.deadline <= now and not item.future.done():
-                waited = now - item.enqueued
+                waited, bound = now - item.enqueued, item.deadline - item.enqueued
                 item.future.set_exception(
-                    Overloaded(self.queue_depth, self.max_queue, projected_wait_s=waited, max_wait_s=waited)
+                    Overloaded(self.queue_depth, self.max_queue, projected_wait_s=waited, max_wait_s=bound)
                 )
                 shed += 1
         self.expired_total += shed

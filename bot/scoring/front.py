@@ -10,11 +10,10 @@ small machine both compete for the same cores, and in a burst the message that g
 is worse than one answered degraded a little later by the full model. While the full model is held
 that way, a new message goes straight to the lexical tier; one the full model admitted but had not
 started within ``max_projected_wait_ms`` is answered by the lexical tier too (its wait is over; one
-the model has started is always answered by it, so no work is thrown away). Each
-chunk's answer says whether it is
-final: tier 1 clears most ordinary chat, and then the full cascade would have answered the same. A
-message with any chunk tier 1 does not clear is **degraded**: the caller decides on it at stricter
-thresholds (:mod:`bot.policy.degraded`) and has the full model score it again once it has room
+the model has started is always answered by it, so no work is thrown away). Each chunk's answer says
+whether it is final: tier 1 clears most ordinary chat, and then the full cascade would have answered the
+same. A message with any chunk tier 1 does not clear is **degraded**: the caller decides on it at
+stricter thresholds (:mod:`bot.policy.degraded`) and has the full model score it again once it has room
 (:mod:`bot.scoring.rescore`; the front says when: :meth:`TieredFront.has_room`, the full model's
 projected wait under a quarter of its limit).
 
