@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+import bot.storage.cases as cases_module
 from bot.storage import CaseRepository, Database, SettingsRepository
 from bot.storage.migrations import apply_migrations, current_version, discover
 
@@ -52,10 +53,12 @@ def test_a_failed_multi_step_repository_write_leaves_no_half_record(
 ) -> None:
     cases = CaseRepository(database)
 
-    def explode(case_id: int | None) -> None:
+    def explode(row: object) -> None:
         raise RuntimeError("crash after the insert")
 
-    monkeypatch.setattr(cases, "_by_id", explode)
+    monkeypatch.setattr(
+        cases_module, "_case", explode
+    )  # turns the inserted row into a Case, in the transaction
     with pytest.raises(RuntimeError, match="crash after the insert"):
         cases.create(guild_id=1, user_id=2, type="warn", created_at=NOW)
     monkeypatch.undo()

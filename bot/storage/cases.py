@@ -169,11 +169,12 @@ class CaseRepository:
                                 f"#{earlier.case_number}",
                                 earlier,
                             )
-                    case_id = db.execute(
+                    (row,) = rows(
+                        db,
                         """
                         INSERT INTO cases (guild_id, case_number, user_id, moderator_id, type, reason,
                             created_at, expires_at, active, auto, message_id, channel_id, jump_url)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
                         """,
                         [
                             guild_id,
@@ -190,10 +191,10 @@ class CaseRepository:
                             channel_id,
                             jump_url,
                         ],
-                    ).fetchone()[0]
+                    )
             except self._database.dialect.integrity_errors as error:
                 raise self._conflict(guild_id, user_id, kind, message_id, error) from error
-            return self._by_id(case_id)
+            return _case(row)
 
     def _next_number(self, db: Any, guild_id: int) -> int:
         """The server's next case number, inside the transaction that inserts the case.

@@ -166,12 +166,13 @@ class QueueRepository:
                     return existing, False
             try:
                 with self._database.transaction() as step:  # a savepoint: a refused insert leaves the rest
-                    entry_id = step.execute(
+                    (row,) = rows(
+                        step,
                         """
                         INSERT INTO queue_entries (guild_id, source, message_id, channel_id, author_id,
                             reporter_id, jump_url, excerpt, scores, labels, reason, case_id, created_at,
                             evidence)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
                         """,
                         [
                             guild_id,
@@ -189,14 +190,14 @@ class QueueRepository:
                             to_db_time(now or utcnow()),
                             dumps(evidence_dicts(list(evidence))),
                         ],
-                    ).fetchone()[0]
+                    )
             except self._database.dialect.integrity_errors:
                 # another process queued it between our check and insert
                 existing = self._unresolved_for_message(guild_id, message_id or 0)
                 if existing is None:
                     raise
                 return existing, False
-            return self._need(entry_id), True
+            return _entry(row), True
 
     def _unresolved_for_message(self, guild_id: int, message_id: int) -> QueueEntry | None:
         return self._one(

@@ -144,12 +144,13 @@ class ScoreRepository:
             f"{name} = excluded.{name}" for name in values if name not in {"message_id", "created_at"}
         )
         with self._database.transaction() as db:
-            db.execute(
+            (row,) = rows(
+                db,
                 f"INSERT INTO message_scores ({columns}) VALUES ({marks}) "
-                f"ON CONFLICT (message_id) DO UPDATE SET {updates}",
+                f"ON CONFLICT (message_id) DO UPDATE SET {updates} RETURNING *",
                 list(values.values()),
             )
-            return _record(rows(db, "SELECT * FROM message_scores WHERE message_id = ?", [message_id])[0])
+            return _record(row)
 
     def get(self, message_id: int) -> ScoreRecord | None:
         """The stored record of ``message_id``, if any."""
