@@ -129,3 +129,41 @@ def test_a_settings_write_in_one_process_drops_the_cached_policy_in_another(pg_u
     finally:
         writer_db.close()
         reader_db.close()
+
+
+@pytest.mark.postgres
+def test_an_acted_on_decision_is_six_statements(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each statement is a round trip to the server: the inserts return their rows (``RETURNING *``)
+    instead of being read back, so an acted-on decision is 6 statements (9 before)."""
+    from datetime import UTC, datetime
+
+    from bot.policy.decision import Action, Decision
+    from bot.scoring.base import Scores
+    from bot.storage.cases import CaseType
+    from bot.storage.decisions import CaseDraft, DecisionRepository, QueueDraft
+    from bot.storage.postgres import Session
+
+    database = Database(pg_url)
+    try:
+        decisions = DecisionRepository(database)
+        statements: list[str] = []
+        execute = Session.execute
+
+        def counting(self: Session, sql: str, params: object = ()) -> object:
+            statements.append(sql.split()[0].upper())
+            return execute(self, sql, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Session, "execute", counting)
+        recorded = decisions.record(
+            guild_id=1, channel_id=7, message_id=2, author_id=3, scores=Scores(insult=0.9),
+            decision=Decision(action=Action.WARN, labels=("insult",), reason="insult 0.90"),
+            model_version="test", backend="test", now=datetime(2026, 12, 3, tzinfo=UTC),
+            case=CaseDraft(CaseType.WARN, "Automatic: flagged for insult"),
+            queue=QueueDraft("automatic warn", excerpt="an excerpt", labels=("insult",)),
+        )  # fmt: skip
+        assert recorded.case is not None and recorded.case.case_number == 1
+        assert recorded.queue_entry is not None and recorded.queue_created
+        assert recorded.score.scores.insult == pytest.approx(0.9)
+        assert statements == ["INSERT", "INSERT", "SELECT", "INSERT", "SELECT", "INSERT"]
+    finally:
+        database.close()
