@@ -24,9 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from speed import mix, pin  # noqa: E402  (the same mix and pinning as the speed benchmark)
+from benchmarks.speed import mix, pin  # noqa: E402  (the same mix and pinning as the speed benchmark)
 
 
 async def offer(backend, pool: list[str], rate: float, seconds: float, how: str) -> dict:
@@ -82,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     pin(args.cores)
 
     from bot.pipeline.typos import preload
-    from bot.scoring.registry import build_backend
+    from bot.scoring.embedded import EmbeddedBackend
 
     preload()
-    backend = build_backend("embedded")
+    backend = EmbeddedBackend()
     backend.warm_up()
     pool = mix(20000, seed=23)
     print(f"prepare: {args.prepare}; {args.cores} cores; {args.seconds:g} s a rate")
