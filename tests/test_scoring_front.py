@@ -255,3 +255,50 @@ async def test_a_waiter_for_room_is_woken_when_every_waiting_text_was_given_up()
             await waiter
         assert front.full.idle and front.has_room()
     assert backend.full_calls == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_under_random_load_every_message_gets_exactly_one_answer(seed: int) -> None:
+    """Many messages at random moments while both tiers stall at random: the full model yields, texts
+    are given up at their deadline, re-scores wait; every caller still gets one answer, none hangs, and
+    the counters add up."""
+    import random
+
+    rng = random.Random(seed)
+
+    class Jittery(TieredFake):
+        def score(self, texts: Sequence[str]) -> list[Scores]:
+            threading.Event().wait(rng.uniform(0.0, 0.02) * len(texts))
+            return super().score(texts)
+
+        def score_fast(self, texts: Sequence[str]) -> list[tuple[Scores, bool]]:
+            threading.Event().wait(rng.uniform(0.0, 0.01))
+            return super().score_fast(texts)
+
+    backend = Jittery()
+    texts = ["you idiot", "you moron", "fine thanks", "see the link"]
+    async with TieredFront(backend, max_batch=8, max_wait_ms=2, max_projected_wait_ms=60) as front:
+
+        async def one(n: int) -> str:
+            await asyncio.sleep(rng.uniform(0, 0.3))
+            chunks = [texts[(n + i) % len(texts)] for i in range(1 + n % 3)]
+            try:
+                answer = await front.score_chunks(chunks, allow_degraded=n % 5 != 0)
+            except Overloaded:
+                return "refused"
+            assert len(answer.scores) == len(chunks)
+            return "degraded" if answer.degraded else answer.tier
+
+        async with asyncio.timeout(30):
+            outcomes = await asyncio.gather(*(one(n) for n in range(200)))
+        async with asyncio.timeout(10):
+            while not front.full.idle:
+                await front.progressed()
+    answered = front.full_answers_total + front.lexical_final_total + front.degraded_total
+    assert answered + front.refused_total == len(outcomes) == 200
+    assert front.lexical_final_total + front.degraded_total > 0, "the load never reached the lexical tier"
+    assert outcomes.count("lexical") == front.lexical_final_total
+    assert outcomes.count("full") == front.full_answers_total
+    assert outcomes.count("degraded") == front.degraded_total
+    assert outcomes.count("refused") == front.refused_total
+    assert front.full.queue_depth == 0 and front.lexical is not None and front.lexical.idle
