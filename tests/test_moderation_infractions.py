@@ -385,3 +385,29 @@ async def test_a_timer_expiry_settles_the_line_it_owed(service: InfractionServic
     assert await service.expire(1, outcome.case.case_number)
     assert actions.calls[-1][0] == "modlog" and actions.calls[-1][1].event == "expired"
     assert await service.database.run(service.cases.owed_modlog) == []
+
+
+async def test_an_owed_line_that_cannot_be_posted_does_not_keep_the_others_owed(database: Database) -> None:
+    first = InfractionService(database, CaseRepository(database))
+    numbers = []
+    for user in (10, 11):
+        outcome = await first.apply(
+            FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None, user_id=user)
+        )
+        numbers.append(outcome.case.case_number)
+        assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
+    await first.scheduler.aclose()
+
+    class UnreadableFirst(CaseRepository):
+        def get(self, guild_id: int, case_number: int) -> Any:
+            if case_number == numbers[0]:
+                raise RuntimeError("a row this version cannot read")
+            return super().get(guild_id, case_number)
+
+    actions = FakeActions()
+    second = InfractionService(database, UnreadableFirst(database))
+    second.actions_for = lambda guild_id: actions
+    await second.reschedule()  # does not raise
+    assert [entry.case.case_number for _, entry in actions.calls] == [numbers[1]]
+    (still_owed,) = await database.run(second.cases.owed_modlog)
+    assert still_owed.case_number == numbers[0]  # logged, kept for a later start

@@ -353,8 +353,13 @@ class InfractionService(DecisionActing):
         for line in owed:
             if not self.owns_guild(line.guild_id):
                 continue
-            if await self._post_owed(line.guild_id, line.case_number, line.event):
-                posted += 1
+            try:
+                if await self._post_owed(line.guild_id, line.case_number, line.event):
+                    posted += 1
+            except Exception:  # one line that cannot be posted must not keep the others owed
+                log.exception(
+                    "case #%s in guild %s: owed modlog line not posted", line.case_number, line.guild_id
+                )
         if posted:
             log.info("posted %d modlog line(s) a stopped process owed", posted)
         return posted
