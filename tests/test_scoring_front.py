@@ -167,17 +167,28 @@ async def test_stats_and_properties() -> None:
     assert front.latency_percentiles()["count"] == 1
 
 
-async def test_the_full_model_starts_no_call_while_the_lexical_tier_has_work() -> None:
+async def _lexical_backlog(
+    backend: TieredFake, front: TieredFront
+) -> list[asyncio.Task[list[tuple[Scores, bool]]]]:
+    """Hold the lexical tier in a call with another text waiting behind it: a burst's backlog."""
+    assert front.lexical is not None
+    lexical = front.lexical
+    backend.fast_gate.clear()
+    tasks = [asyncio.create_task(lexical.score_many(["you moron"]))]
+    await _until(lambda: backend.fast_calls)
+    tasks.append(asyncio.create_task(lexical.score_many(["you idiot"])))
+    await _until(lambda: lexical.queue_depth == 1)
+    return tasks
+
+
+async def test_the_full_model_starts_no_call_while_the_lexical_tier_has_a_backlog() -> None:
     """In a burst both tiers compete for the same cores: the lexical tier's answers go first."""
     backend = TieredFake()
     async with TieredFront(backend) as front:
-        assert front.lexical is not None
         backend.gate.clear()
         first = asyncio.create_task(front.score_chunks(["first"]))
         await _until(lambda: backend.full_calls)
-        backend.fast_gate.clear()
-        lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
-        await _until(lambda: backend.fast_calls)
+        lexical = await _lexical_backlog(backend, front)
         second = asyncio.create_task(front.score_chunks(["second"]))  # queued for the full model
         await _until(lambda: front.full.queue_depth == 1)
         backend.gate.set()
@@ -187,20 +198,35 @@ async def test_the_full_model_starts_no_call_while_the_lexical_tier_has_work() -
         assert backend.full_calls == [["first"]] and not second.done()
         assert front.full.queue_depth == 1  # the held batch still counts as waiting (projected wait)
         backend.fast_gate.set()
-        ((scores, final),) = await lexical
+        answers = await asyncio.gather(*lexical)
         answer = await second
-    assert not final and scores.insult == LEXICAL_INSULT["moron"]
+    assert [scores.insult for ((scores, _final),) in answers] == [
+        LEXICAL_INSULT["moron"],
+        LEXICAL_INSULT["idiot"],
+    ]
     assert answer.tier == "full" and backend.full_calls == [["first"], ["second"]]
+
+
+async def test_one_lexical_call_without_a_backlog_holds_nothing() -> None:
+    """A mild overload (an occasional refusal answered by the lexical tier): both tiers run side by side."""
+    backend = TieredFake()
+    async with TieredFront(backend) as front:
+        assert front.lexical is not None
+        backend.fast_gate.clear()
+        lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
+        await _until(lambda: backend.fast_calls)
+        answer = await front.score_chunks(["meanwhile"])  # the full model answers while it runs
+        assert answer.tier == "full" and not lexical.done()
+        backend.fast_gate.set()
+        await lexical
+    assert backend.full_calls == [["meanwhile"]]
 
 
 async def test_closing_without_drain_fails_a_batch_held_for_the_lexical_tier() -> None:
     backend = TieredFake()
     front = TieredFront(backend)
     await front.start()
-    assert front.lexical is not None
-    backend.fast_gate.clear()
-    lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
-    await _until(lambda: backend.fast_calls)
+    lexical = await _lexical_backlog(backend, front)
     held = asyncio.create_task(front.score_chunks(["held"], allow_degraded=False))
     await _until(lambda: front.full.queue_depth == 1 and not front.full.busy)
     await asyncio.sleep(0.05)  # past the collector's wait for company: it would have started a call
@@ -211,22 +237,29 @@ async def test_closing_without_drain_fails_a_batch_held_for_the_lexical_tier() -
     await closing
     with pytest.raises(ScoringError):
         await held
-    await lexical
+    in_flight, waiting = await asyncio.gather(*lexical, return_exceptions=True)
+    assert not isinstance(in_flight, BaseException)  # the lexical call that had started finished
+    assert isinstance(waiting, ScoringError)  # what still waited was failed, as for the full model
     assert backend.full_calls == []
 
 
-async def test_a_message_that_waited_past_its_bound_for_the_full_model_gets_the_lexical_answer() -> None:
+async def test_a_message_that_waited_past_its_bound_behind_the_lexical_tier_gets_its_answer() -> None:
     backend = TieredFake()
-    async with TieredFront(backend, max_projected_wait_ms=200) as front:
+    # the lexical tier's own bound is wide: its held calls would otherwise teach it a cost of seconds
+    async with TieredFront(backend, max_projected_wait_ms=200, lexical_max_projected_wait_ms=10_000) as front:
         backend.gate.clear()
         first = asyncio.create_task(front.score_chunks(["first"], allow_degraded=False))
         await _until(lambda: backend.full_calls)
         late = asyncio.create_task(front.score_chunks(["you moron"]))  # admitted: nothing measured yet
         await _until(lambda: front.full.queue_depth == 1)
-        await asyncio.sleep(0.25)  # its 200 ms are over while the full model is still busy
+        lexical = await _lexical_backlog(backend, front)
         backend.gate.set()
         await first
+        await _until(lambda: front.full.yielding)  # "you moron" is held behind the lexical backlog
+        await asyncio.sleep(0.25)  # and its 200 ms are over
+        backend.fast_gate.set()
         answer = await late
+        await asyncio.gather(*lexical)
         await _until(lambda: front.full.idle)
     assert answer.tier == "lexical" and answer.degraded
     assert answer.scores[0].insult == LEXICAL_INSULT["moron"]
@@ -238,17 +271,14 @@ async def test_a_waiter_for_room_is_woken_when_every_waiting_text_was_given_up()
     """The re-score queue waits on ``progressed()``: a batch that had nothing left to score must wake it."""
     backend = TieredFake()
     async with TieredFront(backend, max_projected_wait_ms=200) as front:
-        assert front.lexical is not None
-        backend.fast_gate.clear()
-        lexical = asyncio.create_task(front.lexical.score_many(["you moron"]))
-        await _until(lambda: backend.fast_calls)
+        lexical = await _lexical_backlog(backend, front)
         late = asyncio.create_task(front.full.score_many(["late"], deadline_s=0.2))
-        await _until(lambda: front.full.yielding)  # held behind the lexical tier's call
+        await _until(lambda: front.full.yielding)  # held behind the lexical tier's backlog
         waiter = asyncio.create_task(front.progressed())
         await asyncio.sleep(0.25)
         assert not waiter.done()
         backend.fast_gate.set()
-        await lexical
+        await asyncio.gather(*lexical)
         with pytest.raises(Overloaded):
             await late
         async with asyncio.timeout(5):

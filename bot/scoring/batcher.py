@@ -24,8 +24,8 @@ remains as a hard cap on the number of waiting texts (memory), ``Overloaded`` to
 
 **Yielding to a more urgent batcher.** ``yield_to`` (an async callable, default none) is awaited
 before each backend call, with the chosen batch counted as waiting: the bot's front makes the full model
-wait there while the lexical tier has work, so in a burst the cheap answers are not starved of CPU by
-the expensive ones.
+wait there while the lexical tier has a backlog, so in a burst the cheap answers are not starved of CPU
+by the expensive ones, and gives up there the texts that waited past their deadline.
 
 **A text fails alone.** When a batch fails, its halves are scored again, and so on down to single
 texts, so a backend failure fails only the texts that cause it (each caller gets a ``ScoringError``)
@@ -205,9 +205,9 @@ class MicroBatcher(Generic[T]):
         """Results for several texts (e.g. the chunks of one message), admitted together: either all are
         queued or ``Overloaded`` is raised and none is. Raises the first text's error when one fails.
 
-        With ``deadline_s``, a text still waiting that long after admission is given up when the
-        collector next looks (:meth:`shed_expired`: ``Overloaded``, and the collector skips it), so the
-        caller can answer another way; a text in the backend's hands is always answered."""
+        With ``deadline_s``, a text still waiting that long after admission while the collector is
+        held by ``yield_to`` is given up (:meth:`shed_expired`: ``Overloaded``, and the collector skips
+        it), so the caller can answer another way; a text in the backend's hands is always answered."""
         if not texts:
             return []
         futures = self._admit(list(texts), deadline_s=deadline_s)
@@ -320,15 +320,14 @@ class MicroBatcher(Generic[T]):
         self._wake.set()
         return futures
 
-    def shed_expired(self, batch: Sequence[_Item[T]] = ()) -> int:
+    def shed_expired(self) -> int:
         """Give up every waiting text whose deadline passed (``Overloaded`` to its caller); how many.
 
-        Called before each backend call (``batch``: the one about to run) and by a ``yield_to`` that
-        holds the collector for long."""
+        Called by a ``yield_to`` while it holds the collector (the batch it holds included)."""
         now = time.perf_counter()
         shed = 0
         planned = itertools.chain.from_iterable(self._planned)
-        waiting = itertools.chain(self._pending, planned, self._held, batch)
+        waiting = itertools.chain(self._pending, planned, self._held)
         for item in waiting:
             if item.deadline is not None and item.deadline <= now and not item.future.done():
                 waited, bound = now - item.enqueued, item.deadline - item.enqueued
@@ -352,7 +351,6 @@ class MicroBatcher(Generic[T]):
                     await self.yield_to()
                 finally:
                     self._held = []
-            self.shed_expired(batch)
             await self._run_batch(loop, batch)
 
     async def _next_batch(self) -> list[_Item[T]] | None:

@@ -4,16 +4,18 @@
 projected wait (``max_projected_wait_ms``, 2 s by default): a message that would wait longer is refused
 at once. When the backend has a lexical tier (``score_fast``: the embedded model's tier 1), a refused
 message's chunks are scored by it instead, through a second micro-batcher with its own worker thread,
-so the answer comes at once even while the full model is busy. The lexical tier goes first: the full
-model starts no new call while the lexical tier has work (``MicroBatcher.yield_to``), because on a
-small machine both compete for the same cores, and in a burst the message that gets no answer at all
-is worse than one answered degraded a little later by the full model. While the full model is held
-that way, a new message goes straight to the lexical tier; one the full model admitted but had not
-started within ``max_projected_wait_ms`` is answered by the lexical tier too (its wait is over; one
-the model has started is always answered by it, so no work is thrown away). Each chunk's answer says
-whether it is final: tier 1 clears most ordinary chat, and then the full cascade would have answered the
-same. A message with any chunk tier 1 does not clear is **degraded**: the caller decides on it at
-stricter thresholds (:mod:`bot.policy.degraded`) and has the full model score it again once it has room
+so the answer comes at once even while the full model is busy. In a burst the lexical tier goes
+first: once texts wait behind its call, the full model starts no new call until the lexical tier has
+nothing left (``MicroBatcher.yield_to``), because on a small machine both compete for the same cores,
+and a message that gets no answer at all is worse than one answered degraded a little later by the full
+model. While the full model is held that way, a new message goes straight to the lexical tier, and one
+the full model admitted but had not started within ``max_projected_wait_ms`` is answered by the
+lexical tier too (its wait is over; one the model has started is always answered by it, so no work is
+thrown away). An occasional refusal in a mild overload holds nothing: both tiers run side by side.
+Each chunk's answer says whether it is final: tier 1 clears most ordinary chat, and then the full
+cascade would have answered the same. A message with any chunk tier 1 does not clear is **degraded**:
+the caller decides on it at stricter thresholds (:mod:`bot.policy.degraded`) and has the full model
+score it again once it has room
 (:mod:`bot.scoring.rescore`; the front says when: :meth:`TieredFront.has_room`, the full model's
 projected wait under a quarter of its limit).
 
@@ -117,10 +119,13 @@ class TieredFront:
         """Messages neither tier could take in time (``Overloaded`` raised to the caller)."""
 
     async def _lexical_first(self) -> None:
-        """Until the lexical tier has nothing waiting or running (at once without one, or once closed);
-        meanwhile the full model's waiting texts past their deadline are given up to the lexical tier."""
+        """When texts wait behind the lexical tier's call (a burst builds that backlog; an occasional
+        refusal does not), until the lexical tier has nothing waiting or running, giving up meanwhile
+        the full model's texts past their deadline to it. Otherwise at once: both tiers run."""
         lexical = self.lexical
-        while lexical is not None and lexical.running and not lexical.idle:
+        if lexical is None or not lexical.running or lexical.queue_depth == 0:
+            return
+        while lexical.running and not lexical.idle:
             await lexical.progressed()
             self.full.shed_expired()  # what waited past its bound is answered by the lexical tier
 
