@@ -83,7 +83,7 @@ class _Item(Generic[T]):
     enqueued: float = field(default_factory=time.perf_counter)
     seq: int = field(default_factory=lambda: next(_sequence))
     deadline: float | None = None
-    """``perf_counter`` time after which it is given up unless the backend has it."""
+    """``perf_counter`` time after which it is given up while the collector yields (:meth:`shed_expired`)."""
 
 
 class MicroBatcher(Generic[T]):
