@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speed import mix, pin  # noqa: E402  (the same mix and pinning as the speed benchmark)
+from benchmarks.speed import mix, paced, pin  # noqa: E402  (the speed benchmark's mix, pacing, pinning)
 
 
 async def offer(backend, pool: list[str], rate: float, seconds: float, how: str) -> dict:
@@ -56,18 +56,11 @@ async def offer(backend, pool: list[str], rate: float, seconds: float, how: str)
         latencies.append(time.perf_counter() - arrived)
         counts["degraded" if answer.degraded else answer.tier] += 1
 
-    tasks = []
-    begin = time.perf_counter()
-    for i in range(int(rate * seconds)):
-        delay = begin + i / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(pool[i % len(pool)])))
-    await asyncio.gather(*tasks)
+    offered = await paced(rate, seconds, lambda i: one(pool[i % len(pool)]))
     await front.close()
     latencies.sort()
     p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else 0.0
-    return {"offered_per_s": rate, "messages": len(tasks), **counts, "p99_ms": 1000 * p99}
+    return {"offered_per_s": rate, "messages": offered, **counts, "p99_ms": 1000 * p99}
 
 
 def main(argv: list[str] | None = None) -> int:

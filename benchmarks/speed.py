@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,20 @@ def pin(cores: int) -> None:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
     os.environ["WARDEN_THREADS"] = str(cores)
     os.environ.setdefault("OMP_NUM_THREADS", str(cores))
+
+
+async def paced(rate: float, seconds: float, start: Callable[[int], Coroutine[Any, Any, object]]) -> int:
+    """An open loop: ``start(i)`` for message ``i`` at ``i / rate`` seconds from now, for ``seconds``
+    (each its own task, never waiting for earlier ones), then wait for all; returns how many."""
+    tasks: list[asyncio.Task[object]] = []
+    begin = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        delay = begin + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(start(i)))
+    await asyncio.gather(*tasks)
+    return len(tasks)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -247,14 +261,8 @@ async def _front(backend, args) -> dict:
             if result.degraded and rescores is not None and queue_key is not None:
                 rescores.add(*queue_key(text, "degraded"))
 
-        tasks = []
         begin = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            delay = begin + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(next_text())))
-        await asyncio.gather(*tasks)
+        await paced(rate, seconds, lambda _i: one(next_text()))
         return {
             "offered_per_s": rate,
             "achieved_per_s": len(latencies) / (time.perf_counter() - begin),

@@ -336,16 +336,25 @@ def test_excerpt_drops_lone_surrogates_so_it_can_be_stored() -> None:
     text.encode("utf-8")  # SQLite and Discord take only text with a UTF-8 form
 
 
+async def killed_after_expiring(database: Database, *users: int) -> list[int]:
+    """A process opened a timeout for each of ``users`` in server 1, ended each in the transaction that
+    owes its modlog line, and was killed before posting it: the case numbers."""
+    first = InfractionService(database, CaseRepository(database))
+    numbers = []
+    for user in users:
+        outcome = await first.apply(
+            FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None, user_id=user)
+        )
+        numbers.append(outcome.case.case_number)
+        assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
+    await first.scheduler.aclose()
+    return numbers
+
+
 async def test_an_expiry_line_a_killed_process_owed_is_posted_once_on_the_next_start(
     database: Database,
 ) -> None:
-    first = InfractionService(database, CaseRepository(database))
-    outcome = await first.apply(
-        FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None)
-    )
-    await first.scheduler.aclose()
-    # The process ended the case and was killed before posting its modlog line.
-    assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
+    (number,) = await killed_after_expiring(database, 10)
 
     second = InfractionService(database, CaseRepository(database))
     second.actions_for = lambda guild_id: None  # the server is not reachable yet: the line stays owed
@@ -357,19 +366,14 @@ async def test_an_expiry_line_a_killed_process_owed_is_posted_once_on_the_next_s
     third.actions_for = lambda guild_id: actions
     assert await third.reschedule() == 0
     assert [(name, entry.event, entry.case.case_number) for name, entry in actions.calls] == [
-        ("modlog", "expired", outcome.case.case_number)
+        ("modlog", "expired", number)
     ]
     assert await database.run(third.cases.owed_modlog) == []
     assert await third.reschedule() == 0 and len(actions.calls) == 1  # posted once, never again
 
 
 async def test_an_owed_line_of_another_shards_server_is_left_to_it(database: Database) -> None:
-    first = InfractionService(database, CaseRepository(database))
-    outcome = await first.apply(
-        FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None)
-    )
-    await first.scheduler.aclose()
-    assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
+    await killed_after_expiring(database, 10)
     actions = FakeActions()
     other = InfractionService(database, CaseRepository(database), owns_guild=lambda guild_id: guild_id != 1)
     other.actions_for = lambda guild_id: actions
@@ -388,15 +392,7 @@ async def test_a_timer_expiry_settles_the_line_it_owed(service: InfractionServic
 
 
 async def test_an_owed_line_that_cannot_be_posted_does_not_keep_the_others_owed(database: Database) -> None:
-    first = InfractionService(database, CaseRepository(database))
-    numbers = []
-    for user in (10, 11):
-        outcome = await first.apply(
-            FakeActions(), warn(kind=CaseType.TIMEOUT, timeout_minutes=30, message_id=None, user_id=user)
-        )
-        numbers.append(outcome.case.case_number)
-        assert await database.run(first.cases.expire, 1, outcome.case.case_number, owe_modlog="expired")
-    await first.scheduler.aclose()
+    numbers = await killed_after_expiring(database, 10, 11)
 
     class UnreadableFirst(CaseRepository):
         def get(self, guild_id: int, case_number: int) -> Any:

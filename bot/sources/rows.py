@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.storage._common import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["insert_row", "iso", "update_row", "utcnow"]
 
 
 def iso(ts: datetime) -> str:
+    """``ts`` as the context tables store it: ISO 8601 in UTC, to the second."""
     return ts.astimezone(UTC).isoformat(timespec="seconds")
 
 

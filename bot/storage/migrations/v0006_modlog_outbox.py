@@ -28,8 +28,7 @@ STATEMENTS: tuple[str, ...] = (
 
 def upgrade(db: sqlite_utils.Database) -> None:
     """Create the table (runs inside the migration's transaction)."""
-    for statement in STATEMENTS:
-        db.execute(statement)
+    run(db, STATEMENTS)
 
 
 def upgrade_postgres(db: object) -> None:
