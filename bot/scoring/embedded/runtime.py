@@ -165,7 +165,8 @@ def choose_runtime(
     source = "asked for " if requested else f"{ENV_RUNTIME}="
     wanted = (requested or env.get(ENV_RUNTIME, "") or "auto").strip().lower()
     if wanted not in (*RUNTIMES, "auto"):
-        log.warning("%s=%r is not one of auto, %s: choosing automatically", ENV_RUNTIME, wanted, RUNTIMES)
+        choices = ", ".join(("auto", *RUNTIMES))
+        log.warning("%s=%r is not one of %s: choosing automatically", ENV_RUNTIME, wanted, choices)
         wanted = "auto"
     if wanted == "torch":
         return RuntimeChoice("torch", f"{source}torch")
