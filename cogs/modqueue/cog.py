@@ -6,13 +6,13 @@ the server's queue channel as an embed with persistent components (:mod:`cogs.mo
 rules are plain Python: who may act (:mod:`bot.moderation.queue_rules`), resolve-once
 (:mod:`bot.moderation.queue`), the report rate limit (:mod:`bot.moderation.report_limits`) and what a
 card shows (:mod:`bot.moderation.queue_cards`); the actions (delete, warn, timeout, ban, pardon) go
-through :class:`bot.moderation.infractions.InfractionService` like every other infraction.
+through :class:`bot.moderation.infractions.InfractionService` like every other infraction
+(:mod:`cogs.modqueue.resolutions`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
@@ -29,15 +29,13 @@ from bot.discord_adapter.plugin import (
     ForgetResult,
     Redactions,
     WardenCog,
-    check_hierarchy,
     member_is_moderator,
     require_moderator,
 )
 from bot.discord_adapter.reporting import describe_error, reply_ephemeral, unwrap_error
-from bot.errors import CaseStateError, CogDisabledError, MissingPermissionError, WardenError
+from bot.errors import CogDisabledError, MissingPermissionError
 from bot.events import AppealEvent, DecisionEvent
-from bot.moderation.infraction_types import InfractionRequest, ModerationActions
-from bot.moderation.queue import ActionResult, QueueActionError, QueueService
+from bot.moderation.queue import QueueService
 from bot.moderation.queue_cards import entry_card
 from bot.moderation.queue_rules import (
     REFUSAL,
@@ -48,16 +46,15 @@ from bot.moderation.queue_rules import (
     timeout_minutes,
 )
 from bot.moderation.report_limits import ReportRateLimiter, rate_limit_message
-from bot.storage.cases import CaseType
 from bot.storage.posts import PostRepository
 from bot.storage.queue import QueueEntry, QueueSource
 from cogs.modqueue.embeds import NO_MENTIONS, card_embed, list_embed, stats_embed
+from cogs.modqueue.resolutions import QueueResolutions
 from cogs.modqueue.views import DYNAMIC_ITEMS, ReportModal, entry_view
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import WardenBot
     from bot.policy.settings import PolicySettings
-    from bot.service_protocols import Infractions
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +67,6 @@ class _ReportLimits(TypedDict):
 
 
 REPORT_MENU_NAME = "Report to moderators"
-
-CASE_TYPES: dict[QueueAction, CaseType] = {
-    QueueAction.DELETE: CaseType.DELETE,
-    QueueAction.WARN: CaseType.WARN,
-    QueueAction.TIMEOUT: CaseType.TIMEOUT,
-    QueueAction.BAN: CaseType.BAN,
-}
 
 
 def moderator_check(member: discord.Member) -> ModeratorCheck:
@@ -107,13 +97,9 @@ class ModQueue(WardenCog, name="ModQueue"):
         services = self.services
         self.service = QueueService(services.database, services.queue, services.cases)
         self.reports = ReportRateLimiter()
+        self.resolutions = QueueResolutions(self.service, lambda: self.services.infractions)
         self.report_menu = app_commands.ContextMenu(name=REPORT_MENU_NAME, callback=self.report_message)
         self.report_menu.guild_only = True
-
-    @property
-    def infractions(self) -> Infractions:
-        """The infraction service every action goes through."""
-        return self.services.infractions
 
     async def cog_load(self) -> None:
         """Register the persistent components and the "Report to moderators" menu."""
@@ -315,7 +301,7 @@ class ModQueue(WardenCog, name="ModQueue"):
         if action is QueueAction.CLAIM:
             attempt = await self.service.claim(entry_id, member.id)
         else:
-            act = self._act(guild, member, action, minutes)
+            act = self.resolutions.act(guild, member, action, minutes)
             attempt = await self.service.resolve(entry_id, member.id, action, act)
         current = attempt.entry or entry
         embed, view = await self._render(current)
@@ -323,92 +309,6 @@ class ModQueue(WardenCog, name="ModQueue"):
         source_message = interaction.message.id if interaction.message else None
         await self._refresh_queue_message(current, skip=source_message)
         await interaction.followup.send(attempt.message(), ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    def _act(
-        self, guild: discord.Guild, moderator: discord.Member, action: QueueAction, minutes: int | None
-    ) -> Callable[[QueueEntry], Awaitable[ActionResult]]:
-        """The Discord side of a resolution, run by the queue service under the entry's lock."""
-
-        async def act(entry: QueueEntry) -> ActionResult:
-            if action in (QueueAction.APPROVE, QueueAction.UPHOLD):
-                return ActionResult()
-            if action is QueueAction.PARDON:
-                return await self._pardon(guild, moderator, entry)
-            return await self._infraction(guild, moderator, entry, action, minutes)
-
-        return act
-
-    def _actions(self, guild: discord.Guild) -> ModerationActions:
-        actions = self.infractions.actions_for(guild.id)
-        if actions is None:
-            raise QueueActionError("I can't act on members of a server I am not in.")
-        return actions
-
-    async def _pardon(
-        self, guild: discord.Guild, moderator: discord.Member, entry: QueueEntry
-    ) -> ActionResult:
-        case = await self.service.case_of(entry)
-        if case is None:
-            raise QueueActionError("the appealed case could not be found.")
-        if case.pardoned:
-            return ActionResult(case.id, case.case_number, note="The case had already been pardoned.")
-        try:
-            pardoned = await self.infractions.pardon(
-                self._actions(guild),
-                guild.id,
-                case.case_number,
-                moderator_id=moderator.id,
-                reason=f"Appeal approved (queue entry #{entry.id})",
-            )
-        except CaseStateError:
-            return ActionResult(case.id, case.case_number, note="The case had already been pardoned.")
-        return ActionResult(pardoned.id, pardoned.case_number)
-
-    async def _infraction(
-        self,
-        guild: discord.Guild,
-        moderator: discord.Member,
-        entry: QueueEntry,
-        action: QueueAction,
-        minutes: int | None,
-    ) -> ActionResult:
-        if entry.author_id is None:
-            raise QueueActionError("this entry has no author to act on.")
-        target = guild.get_member(entry.author_id)
-        if action is not QueueAction.DELETE and target is not None:
-            try:
-                check_hierarchy(guild, moderator, target)
-            except WardenError as error:
-                raise QueueActionError(error.user_message) from error
-        what = ", ".join(entry.labels) or entry.reason or "a reported message"
-        request = InfractionRequest(
-            guild_id=guild.id,
-            user_id=entry.author_id,
-            kind=CASE_TYPES[action],
-            reason=f"Mod queue #{entry.id}: {what}"[:500],
-            moderator_id=moderator.id,
-            labels=entry.labels,
-            content=entry.excerpt or "",
-            message_id=entry.message_id,
-            channel_id=entry.channel_id,
-            jump_url=entry.jump_url,
-            timeout_minutes=minutes,
-            delete_message=action is QueueAction.DELETE,
-            scores=dict(entry.scores),
-        )
-        try:
-            # One path for every kind, bans included: record, DM (before a ban), act, modlog, expiry.
-            outcome = await self.infractions.apply(self._actions(guild), request)
-        except WardenError as error:
-            raise QueueActionError(error.user_message) from error
-        notes: list[str] = []
-        if outcome.duplicate:
-            notes.append("The message already had this case: nothing was done again.")
-        if outcome.dm_error:
-            notes.append("The member could not be told by DM.")
-        if outcome.action_error:
-            notes.append(f"Discord refused: {outcome.action_error}.")
-        return ActionResult(outcome.case.id, outcome.case.case_number, note=" ".join(notes))
 
     # ------------------------------------------------------------------ reports
 
