@@ -129,7 +129,7 @@ def batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[lis
 class Model:
     """The trainable MiniLM (layers ``freeze..5``) and a linear head over the mean-pooled states."""
 
-    def __init__(self, freeze: int):
+    def __init__(self, freeze: int, device: str = "cpu"):
         import torch
         from safetensors.torch import load_file
 
@@ -137,21 +137,23 @@ class Model:
 
         base = load_file(str(default_model_dir() / "model.safetensors"))
         self.freeze = freeze
-        self.w = {k: v.float() for k, v in base.items() if k != "embeddings.position_ids"}
+        self.device = torch.device(device)
+        self.w = {k: v.float().to(self.device) for k, v in base.items() if k != "embeddings.position_ids"}
         self.trainable = [k for k in self.w if (layer := _layer_of(k)) is not None and layer >= freeze]
         for k in self.trainable:
             self.w[k] = torch.nn.Parameter(self.w[k].clone())
+        # The head is drawn on the CPU generator whatever the device, so every device starts the same.
         g = torch.Generator().manual_seed(SEED)
-        self.head_w = torch.nn.Parameter(torch.randn(6, 384, generator=g) * 0.02)
-        self.head_b = torch.nn.Parameter(torch.zeros(6))
+        self.head_w = torch.nn.Parameter((torch.randn(6, 384, generator=g) * 0.02).to(self.device))
+        self.head_b = torch.nn.Parameter(torch.zeros(6, device=self.device))
 
     def parameters(self) -> list:
         return [self.w[k] for k in self.trainable] + [self.head_w, self.head_b]
 
     def state(self) -> dict:
-        out = {k: self.w[k].detach().clone() for k in self.trainable}
-        out["head.weight"] = self.head_w.detach().clone()
-        out["head.bias"] = self.head_b.detach().clone()
+        out = {k: self.w[k].detach().cpu().clone() for k in self.trainable}
+        out["head.weight"] = self.head_w.detach().cpu().clone()
+        out["head.bias"] = self.head_b.detach().cpu().clone()
         return out
 
     def load_state(self, state: dict) -> None:
@@ -168,7 +170,8 @@ class Model:
 
         from bot.minilm import N_LAYERS, torch_embed, torch_layers, torch_mean_pool
 
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
             with torch.no_grad():
                 x = torch_layers(self.w, torch_embed(self.w, ids), mask, range(self.freeze))
             x = torch_layers(self.w, x, mask, range(self.freeze, N_LAYERS))
@@ -217,7 +220,7 @@ def predict_logits(model: Model, ids: list[list[int]], bf16: bool, batch_size: i
         for s in range(0, len(order), batch_size):
             idx = order[s : s + batch_size]
             t_ids, t_mask = pad([ids[i] for i in idx])
-            out[idx] = model.logits(t_ids, t_mask, bf16).float().numpy()
+            out[idx] = model.logits(t_ids, t_mask, bf16).float().cpu().numpy()
     return out
 
 
@@ -250,13 +253,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--ckpt-every", type=int, default=100)
-    ap.add_argument("--bf16", choices=("auto", "on", "off"), default="auto")
+    ap.add_argument("--bf16", choices=("auto", "on", "off"), default="auto", help="auto: where it is native")
+    ap.add_argument("--device", default="cpu", help="cpu (the documented run) or cuda")
     args = ap.parse_args(argv)
 
     from bot.minilm import MiniLMEncoder, _bf16_wanted
 
     torch.manual_seed(SEED)
-    bf16 = _bf16_wanted() if args.bf16 == "auto" else args.bf16 == "on"
+    on_gpu = args.device.startswith("cuda")
+    if args.bf16 != "auto":
+        bf16 = args.bf16 == "on"
+    else:
+        bf16 = torch.cuda.is_bf16_supported() if on_gpu else _bf16_wanted()
+    started = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
     rows = training_rows(args.tiny)
     train = [r for r in rows if split_of(r[0]) == "train"]
@@ -283,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     y_va = np.array([r[1] for r in val], np.float32)
     sample = sorted(random.Random(SEED + 1).sample(range(len(val)), min(len(val), 4000)))
 
-    model = Model(args.freeze)
+    model = Model(args.freeze, args.device)
     opt = torch.optim.AdamW(
         [
             {"params": [model.w[k] for k in model.trainable], "lr": args.lr},
@@ -305,21 +314,22 @@ def main(argv: list[str] | None = None) -> int:
     step, best, history = 0, {"auc": -1.0, "step": 0}, []
     ckpt = args.out / "checkpoint.pt"
     if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=False)
+        saved = torch.load(ckpt, weights_only=False, map_location=model.device)
         if saved.get("total") == total and saved.get("freeze") == args.freeze:
             model.load_state(saved["model"])
             opt.load_state_dict(saved["opt"])
             sched.load_state_dict(saved["sched"])
             step, best, history = saved["step"], saved["best"], saved["history"]
-            torch.set_rng_state(saved["torch_rng"])
+            torch.set_rng_state(saved["torch_rng"].cpu())
+            started -= saved.get("elapsed", 0.0)
             log(f"resumed at step {step}/{total}")
     t0, seen = time.time(), 0
     while step < total:
         idx = plan[step]
         aug = random.Random(SEED * 1_000_003 + step)
         ids, mask = pad([vary_ending(tr_ids[i], end_marks, aug) for i in idx])
-        y = torch.from_numpy(y_tr[idx])
-        w = torch.from_numpy(w_tr[idx])
+        y = torch.from_numpy(y_tr[idx]).to(model.device)
+        w = torch.from_numpy(w_tr[idx]).to(model.device)
         logits = model.logits(ids, mask, bf16)
         loss_el = torch.nn.functional.binary_cross_entropy_with_logits(
             logits, y.clamp(min=0), reduction="none"
@@ -354,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                     "best": best,
                     "history": history,
                     "torch_rng": torch.get_rng_state(),
+                    "elapsed": time.time() - started,
                 },
                 tmp,
             )
@@ -371,8 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         "best": best,
         "history": history,
         "cpu": platform.processor() or platform.machine(),
+        "device": torch.cuda.get_device_name(model.device) if on_gpu else "cpu",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "wall_seconds": round(time.time() - started, 1),
     }
     (args.out / "finetune_report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     log(f"done: best step {best['step']} mean AUC {best['auc']:.4f}")
