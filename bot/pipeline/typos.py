@@ -85,9 +85,15 @@ def is_known_word(word: str) -> bool:
     """In the vocabulary or the lexicon, or an inflection of a vocabulary word (``pics``, ``haters``).
 
     ``word`` is lower case. Without the vocabulary only lexicon forms are known."""
+    return _is_listed(word) or _is_inflection(word)
+
+
+def _is_listed(word: str) -> bool:
+    return word in _vocabulary() or word in lexicon.WORD_SET or word in _KNOWN_EXTRA
+
+
+def _is_inflection(word: str) -> bool:
     vocabulary = _vocabulary()
-    if word in vocabulary or word in lexicon.WORD_SET or word in _KNOWN_EXTRA:
-        return True
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             stem = word[: -len(suffix)]
@@ -175,8 +181,13 @@ def repair_typos(text: str) -> str:
             return token
         if token.isupper() and len(token) <= 4:
             return token  # an acronym: TTS, SPC, ASIN
-        if is_known_word(lower):
+        if _is_listed(lower):
             return token
+        if _is_inflection(lower):
+            # A doubled letter can pass for an inflection ("eveer" = "eve" + "er", "onlly" = "onl" + "ly"):
+            # such a word is put back only to one of the commonest words, so "squatters" and "needless" stay.
+            common = _undouble(lower, common_only=True)
+            return token if common is None else lexicon.case_like(common, token)
         capitalised = token[0].isupper() and not token.isupper()
         # A capitalised word may be a name (Assad is not "asad"): only the commonest words are restored.
         undoubled = _undouble(lower, common_only=token[0].isupper())
