@@ -73,6 +73,19 @@ def test_closing_punctuation_augmentation_only_touches_a_final_mark() -> None:
     assert vary_ending([cls, word, word, word, sep], {dot, bang}, rng) == [cls, word, word, word, sep]
 
 
+def test_doubled_letter_augmentation_doubles_one_letter_of_a_word() -> None:
+    from training.finetune import double_a_letter
+
+    text = "If I ever meet you, 2 of us go."
+    # every letter of "ever", "meet" and "you" written twice; "If", "of", "us", "go" and "2" never touched
+    spans = [(5, 9), (10, 14), (15, 18)]
+    expected = {text[: j + 1] + text[j:] for a, b in spans for j in range(a, b)}
+    rng = random.Random(0)
+    assert {double_a_letter(text, rng) for _ in range(300)} == expected
+    assert double_a_letter("ok 42 !", rng) == "ok 42 !"
+    assert double_a_letter(text, random.Random(5)) == double_a_letter(text, random.Random(5))
+
+
 def test_per_source_cap_keeps_small_sources_whole() -> None:
     from training.finetune import cap_per_source
 
