@@ -86,6 +86,25 @@ def test_doubled_letter_augmentation_doubles_one_letter_of_a_word() -> None:
     assert double_a_letter(text, random.Random(5)) == double_a_letter(text, random.Random(5))
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--device", "gpu"], "use cpu, cuda or cuda:N"),
+        (["--double-letter", "1.5"], "a share of rows, from 0 to 1"),
+    ],
+)
+def test_bad_training_flags_stop_with_a_short_error(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training import finetune
+
+    with pytest.raises(SystemExit) as stopped:
+        finetune.main([*argv, "--out", str(tmp_path / "ft")])
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "ft").exists()  # nothing written before the flags are checked
+
+
 def test_per_source_cap_keeps_small_sources_whole() -> None:
     from training.finetune import cap_per_source
 

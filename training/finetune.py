@@ -279,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
         "--double-letter", type=float, default=0.0, help="share of training rows seen with one letter doubled"
     )
     args = ap.parse_args(argv)
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
+        ap.error(f"--device {args.device!r}: use cpu, cuda or cuda:N")
+    if args.device != "cpu" and not torch.cuda.is_available():
+        ap.error(f"--device {args.device}: this torch ({torch.__version__}) sees no CUDA device")
+    if not 0.0 <= args.double_letter <= 1.0:
+        ap.error("--double-letter is a share of rows, from 0 to 1")
 
     from bot.minilm import MiniLMEncoder, _bf16_wanted
 
